@@ -1,0 +1,88 @@
+"""Settings from the environment (EDUSTAT_*) and an optional `.env`; nothing else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+# The working copy: plugins/edustat/config.py -> repo root. Used for dags/, dbt_project/ and
+# expectations/, which ship with the code rather than with the state.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse_dsn: str | None
+    jurisdiction: tuple[str, ...] | None  # province 2-digit codes, ("national",) or None
+    alert_urls: tuple[str, ...]
+    max_file_bytes: int
+    max_expanded_bytes: int
+    max_compression_ratio: float
+    alert_always: bool
+    missing_deadline: str  # MM-DD: a county with nothing for year Y by this day of Y+1 is late
+
+    @cached_property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @cached_property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine"
+
+    @cached_property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @cached_property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @cached_property
+    def data_docs(self) -> Path:
+        return self.home / "data_docs"
+
+    @cached_property
+    def dbt_target(self) -> Path:
+        return self.home / "dbt_target"
+
+    @cached_property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    for key, value in _load_dotenv(Path.cwd() / ".env").items():
+        env.setdefault(key, value)
+    home = Path(env.get("EDUSTAT_HOME") or REPO_ROOT / ".edustat").resolve()
+    jurisdiction_raw = env.get("EDUSTAT_JURISDICTION", "").strip()
+    jurisdiction = (
+        tuple(p.strip() for p in jurisdiction_raw.split(",") if p.strip())
+        if jurisdiction_raw
+        else None
+    )
+    return Settings(
+        home=home,
+        warehouse_dsn=env.get("EDUSTAT_WAREHOUSE_DSN") or None,
+        jurisdiction=jurisdiction,
+        alert_urls=tuple(env.get("EDUSTAT_ALERT_URLS", "").split()),
+        max_file_bytes=int(env.get("EDUSTAT_MAX_FILE_BYTES", 50 * 1024 * 1024)),
+        max_expanded_bytes=int(env.get("EDUSTAT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)),
+        max_compression_ratio=float(env.get("EDUSTAT_MAX_COMPRESSION_RATIO", 200)),
+        alert_always=env.get("EDUSTAT_ALERT_ALWAYS", "").lower() in ("1", "true", "yes"),
+        missing_deadline=env.get("EDUSTAT_MISSING_DEADLINE", "03-31"),
+    )

@@ -1,0 +1,1 @@
+"""Intake: the landing folder (discovery, checksums, quarantine) and the file readers."""

@@ -1,0 +1,1 @@
+"""The Postgres warehouse: where it is (DSN or embedded server), its bootstrap, COPY loads."""
