@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS ops.runs (
     duplicates      integer NOT NULL DEFAULT 0,
     warnings        integer NOT NULL DEFAULT 0,
     dbt_status      text,
+    -- Pipeline steps that finished in this run: the closing task reads it to tell a
+    -- complete night from one where a step failed, without asking the scheduler.
+    steps_done      text[] NOT NULL DEFAULT '{}',
     message         text
 );
 
@@ -68,6 +71,7 @@ CREATE TABLE IF NOT EXISTS ops.landing_files (
 CREATE TABLE IF NOT EXISTS ops.validation_results (
     submission_id bigint NOT NULL REFERENCES ops.submissions (submission_id),
     run_id        text NOT NULL,
+    stage         text NOT NULL CHECK (stage IN ('read', 'validate', 'history')),
     check_id      text NOT NULL,
     severity      text NOT NULL CHECK (severity IN ('critical', 'warning')),
     column_name   text,

@@ -1,0 +1,64 @@
+# edustat: `make demo` (the platform on a sample province) and `make test` (the whole suite).
+# Everything installs from here on a fresh machine with Python 3.11: the venv from PyPI, and
+# the OS packages below from Debian when they are missing (needs root or sudo).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv deps-os deps-browser lint bench airflow seeds suites clean
+
+demo: venv deps-os
+	$(BIN)/edustat demo
+
+test: venv deps-os deps-browser
+	$(BIN)/ruff check plugins dags tests scripts
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+# The embedded warehouse needs PostgreSQL's server binaries (initdb, pg_ctl); EDUSTAT_WAREHOUSE_DSN
+# makes them unnecessary.
+deps-os:
+	@if [ -z "$$EDUSTAT_WAREHOUSE_DSN" ] && ! command -v initdb >/dev/null 2>&1 \
+	    && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing PostgreSQL server binaries (Debian postgresql)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# The report tests open the HTML in a real browser.
+deps-browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Chromium and CJK fonts (Debian chromium, fonts-noto-cjk)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check plugins dags tests scripts
+
+bench: venv deps-os
+	$(BIN)/python bench/run_bench.py
+
+airflow: venv deps-os
+	$(BIN)/edustat airflow-ui
+
+# Reference data and the GX project are generated, then committed.
+seeds: venv
+	$(BIN)/python scripts/build_divisions_seed.py
+
+suites: venv
+	$(BIN)/edustat suites
+
+clean:
+	rm -rf .edustat dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,355 @@
+"""The nightly pipeline as plain functions: one per DAG task, testable without a scheduler.
+
+State passes between tasks through the warehouse (ops.submissions status, raw rows), never
+through XCom payloads, so every task can be retried alone: each one works on the submissions
+still in the state it handles ('received'), whichever run discovered them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from edustat import divisions
+from edustat.config import Settings, load_settings
+from edustat.findings import Finding
+from edustat.intake import landing
+from edustat.warehouse.bootstrap import bootstrap
+from edustat.warehouse.connection import resolve_dsn
+from edustat.warehouse.load import copy_school_rows, read_frame, write_findings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    logical_date: datetime
+    landing: Path | None = None
+    year: int | None = None
+    settings: Settings = field(default_factory=load_settings)
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.landing or self.settings.landing
+
+    def dsn(self) -> str:
+        return resolve_dsn(self.settings)
+
+
+STEPS = ("discover", "read_and_stage", "validate", "decide", "build_marts", "build_reports")
+
+
+def step(fn: Callable[[RunContext], dict[str, Any]]) -> Callable[[RunContext], dict[str, Any]]:
+    """Record in ops.runs that this step of the run finished."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: RunContext) -> dict[str, Any]:
+        outcome = fn(ctx)
+        with psycopg.connect(ctx.dsn()) as conn:
+            conn.execute(
+                """UPDATE ops.runs SET steps_done = array_append(steps_done, %s)
+                   WHERE run_id = %s AND NOT (%s = ANY(steps_done))""",
+                (fn.__name__, ctx.run_id, fn.__name__),
+            )
+        return outcome
+
+    return wrapper
+
+
+def _received(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        """SELECT submission_id, county_code, file_name, landing_path, checksum, received_at
+           FROM ops.submissions WHERE status = 'received' ORDER BY submission_id"""
+    ).fetchall()
+
+
+@step
+def discover(ctx: RunContext) -> dict[str, int]:
+    dsn = ctx.dsn()
+    bootstrap(dsn)
+    files = landing.scan(ctx.landing_dir)
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            """INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, %s)
+               ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL""",
+            (ctx.run_id, ctx.logical_date),
+        )
+        found = landing.register(conn, files, ctx.run_id, ctx.logical_date)
+        conn.execute(
+            "UPDATE ops.runs SET files_seen = %s, new_submissions = new_submissions + %s,"
+            " duplicates = duplicates + %s WHERE run_id = %s",
+            (found.files_seen, found.new_submissions, found.duplicates, ctx.run_id),
+        )
+    log.info("discovered %s files: %s new, %s duplicates", found.files_seen,
+             found.new_submissions, found.duplicates)
+    return {"files_seen": found.files_seen, "new": found.new_submissions,
+            "duplicates": found.duplicates}
+
+
+@step
+def read_and_stage(ctx: RunContext) -> dict[str, int]:
+    """Read every received file and COPY its rows into raw; read problems become findings."""
+    from edustat.intake.readers import ReadLimits, read_submission
+
+    limits = ReadLimits.from_settings(ctx.settings)
+    staged = rows_total = 0
+    with psycopg.connect(ctx.dsn()) as conn:
+        pending = _received(conn)
+        ids = [p[0] for p in pending]
+        # A retried task starts over for the submissions it had not finished deciding.
+        conn.execute("DELETE FROM raw.school_rows WHERE submission_id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM ops.validation_results WHERE submission_id = ANY(%s)", (ids,))
+        for submission_id, county, file_name, path, checksum, received_at in pending:
+            result = read_submission(Path(path), county, limits)
+            write_findings(conn, submission_id, ctx.run_id, "read", result.findings)
+            if len(result.rows):
+                meta = {"submission_id": submission_id, "county_folder": county,
+                        "file_name": file_name, "checksum": checksum,
+                        "received_at": received_at}
+                rows_total += copy_school_rows(conn, meta, result.rows)
+            conn.execute("UPDATE ops.submissions SET row_count = %s WHERE submission_id = %s",
+                         (len(result.rows), submission_id))
+            staged += 1
+    return {"submissions": staged, "rows": rows_total}
+
+
+def _readable_frame(conn: psycopg.Connection, ids: list[int]) -> Any:
+    from edustat.columns import KEYS
+
+    return read_frame(
+        conn,
+        f"""SELECT r.submission_id, r.county_folder, r.row_number, {", ".join(f"r.{k}" for k in KEYS)}
+            FROM raw.school_rows r
+            WHERE r.submission_id = ANY(%s)
+              AND NOT EXISTS (SELECT 1 FROM ops.validation_results v
+                              WHERE v.submission_id = r.submission_id
+                                AND v.stage = 'read' AND v.severity = 'critical')
+            ORDER BY r.submission_id, r.row_number""",
+        (ids,),
+    )
+
+
+@step
+def validate(ctx: RunContext) -> dict[str, int]:
+    """One GX checkpoint run over all readable received rows, then year-over-year warnings."""
+    from edustat.validation.frame import build_frame
+    from edustat.validation.history import year_over_year
+    from edustat.validation.runner import validate_night
+
+    with psycopg.connect(ctx.dsn()) as conn:
+        ids = [p[0] for p in _received(conn)]
+        conn.execute(
+            "DELETE FROM ops.validation_results WHERE submission_id = ANY(%s)"
+            " AND stage <> 'read'", (ids,))
+        rows = _readable_frame(conn, ids)
+        night = validate_night(build_frame(rows), ctx.settings.home / "gx",
+                               divisions.all_county_units())
+        failing = 0
+        for submission_id, findings in night.findings.items():
+            write_findings(conn, submission_id, ctx.run_id, "validate", findings)
+            failing += any(f.critical for f in findings)
+        history = year_over_year(conn, ids)
+        for submission_id, findings in history.items():
+            write_findings(conn, submission_id, ctx.run_id, "history", findings)
+    return {"validated_rows": len(rows), "checks": night.checks_run,
+            "submissions_failing": failing}
+
+
+def _rejection_reason(findings: list[Finding]) -> str:
+    counts = Counter((f.check_id, f.column) for f in findings if f.critical)
+    examples: dict[tuple[str, str | None], Finding] = {}
+    for f in findings:
+        if f.critical:
+            examples.setdefault((f.check_id, f.column), f)
+    parts = []
+    for key, count in counts.most_common(3):
+        f = examples[key]
+        parts.append(f"{f.message_zh}（共{count}处） / {f.message_en} ({count}x)")
+    more = len(counts) - 3
+    if more > 0:
+        parts.append(f"另有{more}类错误 / {more} more kinds of error")
+    return "；".join(parts)
+
+
+def _findings_of(conn: psycopg.Connection, ids: list[int]) -> dict[int, list[Finding]]:
+    grouped: dict[int, list[Finding]] = defaultdict(list)
+    for row in conn.execute(
+        """SELECT submission_id, check_id, severity, message_zh, message_en, column_name,
+                  row_number, value, school_code, failing_count
+           FROM ops.validation_results WHERE submission_id = ANY(%s)
+           ORDER BY submission_id, row_number NULLS FIRST, check_id""", (ids,)
+    ):
+        grouped[row[0]].append(Finding(*row[1:]))
+    return grouped
+
+
+@step
+def decide(ctx: RunContext) -> dict[str, int]:
+    """Accept or reject each received file whole, in one transaction; then quarantine."""
+    from edustat.intake.rejection_report import RejectedFile, write_report
+
+    accepted = rejected = 0
+    to_quarantine = []
+    with psycopg.connect(ctx.dsn()) as conn:
+        pending = _received(conn)
+        findings = _findings_of(conn, [p[0] for p in pending])
+        for submission_id, county, file_name, path, checksum, received_at in pending:
+            found = findings.get(submission_id, [])
+            errors = sum(f.critical for f in found)
+            warnings = len(found) - errors
+            year = conn.execute(
+                """SELECT mode() WITHIN GROUP (ORDER BY school_year) FROM raw.school_rows
+                   WHERE submission_id = %s AND school_year ~ '^[0-9]{4}$'""",
+                (submission_id,),
+            ).fetchone()[0]
+            year = int(year) if year else None
+            if errors:
+                rejected += 1
+                conn.execute(
+                    """UPDATE ops.submissions SET status = 'rejected', school_year = %s,
+                           errors = %s, warnings = %s, rejection_reason = %s,
+                           decided_run_id = %s WHERE submission_id = %s""",
+                    (year, errors, warnings, _rejection_reason(found), ctx.run_id,
+                     submission_id),
+                )
+                to_quarantine.append((submission_id, county, file_name, path, checksum,
+                                      received_at, found))
+                continue
+            accepted += 1
+            replaced = conn.execute(
+                """SELECT submission_id FROM ops.submissions
+                   WHERE county_code = %s AND school_year = %s AND status = 'accepted'
+                   ORDER BY received_at DESC, submission_id DESC LIMIT 1""",
+                (county, year),
+            ).fetchone()
+            conn.execute(
+                """UPDATE ops.submissions SET status = 'accepted', school_year = %s,
+                       errors = 0, warnings = %s, replaced_submission_id = %s,
+                       decided_run_id = %s WHERE submission_id = %s""",
+                (year, warnings, replaced[0] if replaced else None, ctx.run_id, submission_id),
+            )
+        conn.execute(
+            "UPDATE ops.runs SET accepted = accepted + %s, rejected = rejected + %s"
+            " WHERE run_id = %s", (accepted, rejected, ctx.run_id))
+    docs = ctx.settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    with psycopg.connect(ctx.dsn()) as conn:
+        for submission_id, county, file_name, path, checksum, received_at, found in to_quarantine:
+            directory = landing.quarantine(Path(path), ctx.settings.quarantine, county,
+                                           submission_id)
+            info = RejectedFile(submission_id, county, divisions.county_name(county),
+                                file_name, checksum, str(received_at),
+                                docs.as_uri() if docs.exists() else None)
+            html, _ = write_report(directory, info, found)
+            conn.execute(
+                "UPDATE ops.submissions SET quarantine_path = %s, report_path = %s"
+                " WHERE submission_id = %s", (str(directory), str(html), submission_id))
+    return {"accepted": accepted, "rejected": rejected}
+
+
+def _changed_this_run(conn: psycopg.Connection, run_id: str) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM ops.submissions WHERE decided_run_id = %s AND status <> 'duplicate'",
+        (run_id,),
+    ).fetchone()[0]
+
+
+@step
+def build_marts(ctx: RunContext) -> dict[str, Any]:
+    """dbt build (models, seeds, tests); a failing test fails the task and the run."""
+    from edustat.transform import dbt_build, dbt_docs_generate
+
+    dsn = ctx.dsn()
+    with psycopg.connect(dsn) as conn:
+        changed = _changed_this_run(conn, ctx.run_id)
+        built_before = conn.execute(
+            "SELECT to_regclass('marts.submission_status') IS NOT NULL").fetchone()[0]
+    if changed == 0 and built_before:
+        log.info("no submission decided in this run: marts are already current")
+        _set_run(dsn, ctx.run_id, dbt_status="skipped")
+        return {"dbt": "skipped"}
+    result = dbt_build(dsn, ctx.settings.dbt_target, vars=_dbt_vars(ctx.settings))
+    _set_run(dsn, ctx.run_id, dbt_status="success" if result.ok else "failed")
+    if not result.ok:
+        raise RuntimeError(f"dbt build failed: {result.summary()}")
+    dbt_docs_generate(dsn, ctx.settings.dbt_target)
+    return {"dbt": "success", "elapsed_s": round(result.elapsed, 1)}
+
+
+def _dbt_vars(settings: Settings) -> dict[str, Any]:
+    return {"jurisdiction": list(settings.jurisdiction) if settings.jurisdiction else []}
+
+
+def _set_run(dsn: str, run_id: str, **values: Any) -> None:
+    assignments = ", ".join(f"{k} = %s" for k in values)
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"UPDATE ops.runs SET {assignments} WHERE run_id = %s",
+                     (*values.values(), run_id))
+
+
+def report_links(settings: Settings) -> dict[str, str]:
+    links = {}
+    docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if docs.exists():
+        links["data_docs"] = docs.as_uri()
+    dbt_docs = settings.dbt_target / "index.html"
+    if dbt_docs.exists():
+        links["dbt_docs"] = dbt_docs.as_uri()
+    if settings.quarantine.exists():
+        links["rejections"] = settings.quarantine.as_uri()
+    return links
+
+
+@step
+def build_reports(ctx: RunContext) -> dict[str, Any]:
+    from edustat.reports import build_reports as render
+
+    result = render(ctx.dsn(), ctx.settings.reports,
+                    years=[ctx.year] if ctx.year else None, links=report_links(ctx.settings))
+    return {"reports": str(ctx.settings.reports / "index.html"),
+            "years": sorted(result.provincial)}
+
+
+def finalize(ctx: RunContext) -> dict[str, Any]:
+    """Close the run in ops.runs and send the one digest of the night."""
+    from edustat.alerts import build_digest, send
+
+    dsn = ctx.dsn()
+    bootstrap(dsn)  # the run may have failed before discovery created anything
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, %s)"
+            " ON CONFLICT (run_id) DO NOTHING", (ctx.run_id, ctx.logical_date))
+        done = conn.execute("SELECT steps_done FROM ops.runs WHERE run_id = %s",
+                            (ctx.run_id,)).fetchone()[0]
+        failed_tasks = [s for s in STEPS if s not in done]
+        status = "failed" if failed_tasks else "success"
+        warnings = conn.execute(
+            "SELECT coalesce(sum(warnings), 0) FROM ops.submissions WHERE decided_run_id = %s",
+            (ctx.run_id,)).fetchone()[0]
+        conn.execute(
+            """UPDATE ops.runs SET status = %s, finished_at = clock_timestamp(), warnings = %s,
+                   message = %s WHERE run_id = %s""",
+            (status, warnings, ", ".join(failed_tasks) or None, ctx.run_id),
+        )
+        years = [r[0] for r in conn.execute(
+            "SELECT DISTINCT school_year FROM ops.submissions WHERE school_year IS NOT NULL"
+            " ORDER BY 1")]
+        submitted = [r[0] for r in conn.execute("SELECT DISTINCT county_code FROM ops.submissions")]
+    expected = divisions.expected_counties(ctx.settings.jurisdiction, submitted)
+    report = ctx.settings.reports / "index.html"
+    digest = build_digest(dsn, ctx.run_id, ctx.settings,
+                          report.as_uri() if report.exists() else None, expected, years)
+    delivered = None
+    if digest is not None:
+        delivered = send(digest, ctx.settings.alert_urls)
+    return {"status": status, "failed_steps": failed_tasks, "digest": digest is not None,
+            "delivered": getattr(delivered, "ok", None)}

@@ -1,0 +1,32 @@
+"""The night's validation frame: every new submission's rows in one DataFrame.
+
+Validating one frame (not one per county) is what keeps validation bulk: one GX run per night
+whatever the number of counties. Typed copies `<key>__n` carry numbers for range and
+cross-field rules; the text columns keep what the county wrote for type rules and messages.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from edustat.columns import KEYS, NUMERIC_KEYS
+from edustat.rules import n
+
+META_COLUMNS = ("submission_id", "county_folder", "row_number")
+
+
+def build_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """rows: META_COLUMNS + KEYS (text). Returns the frame the suite runs on."""
+    frame = rows.loc[:, [*META_COLUMNS, *KEYS]].reset_index(drop=True)
+    for key in NUMERIC_KEYS:
+        frame[n(key)] = pd.to_numeric(frame[key], errors="coerce")
+    frame["classes_total__n"] = frame[n("primary_classes")].fillna(0) + frame[
+        n("junior_classes")
+    ].fillna(0)
+    # The year a file is "about": its most common year; rows that disagree break the rule.
+    years = frame[n("school_year")]
+    mode = years.groupby(frame["submission_id"]).agg(
+        lambda s: s.mode().iloc[0] if s.notna().any() else float("nan")
+    )
+    frame["file_school_year"] = frame["submission_id"].map(mode)
+    return frame
