@@ -13,7 +13,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from edustat.alerts import task_failure_callback
 
 
-def _ctx():  # noqa: ANN202 - the RunContext type lives behind the lazy import
+def _ctx():
     from edustat.pipeline import RunContext
 
     context = get_current_context()

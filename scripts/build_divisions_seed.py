@@ -6,10 +6,10 @@ same bytes.
 
 Choices (documented in the seed's YAML too):
 - 12-digit statistical codes are cut to the 6-digit GB/T 2260 code.
-- A county-level unit (`is_county_unit`) is every code whose last two of six digits are not 00,
-  plus the prefecture-level cities that have no counties (东莞, 中山, 嘉峪关, 儋州, 三沙): they report
-  as a county. 雄安新区 (133100) is a prefecture-level new area with no counties of its own in the
-  snapshot and is treated the same way.
+- A county-level unit (`is_county_unit`) is every code whose last two of six digits are
+  not 00, plus the prefecture-level cities that have no counties (东莞, 中山, 嘉峪关,
+  儋州, 三沙): they report as a county. 雄安新区 (133100) is a prefecture-level new area
+  with no counties of its own in the snapshot and is treated the same way.
 - Taiwan (71), Hong Kong (81), Macau (82) and the 海域 pseudo-code 999900 are left out: no county
   education bureau there submits to this system.
 """

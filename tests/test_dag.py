@@ -27,9 +27,10 @@ print(json.dumps({
     "heavy": [m for m in ("pandas", "great_expectations", "dbt", "psycopg", "apprise",
                           "openpyxl", "python_calamine") if m in sys.modules],
     "tasks": {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks} if dag else None,
-    "trigger_rules": {t.task_id: str(t.trigger_rule) for t in dag.tasks} if dag else None,
-    "cron": getattr(dag.timetable, "summary", None) if dag else None,
-    "timezone": str(dag.timetable._timezone) if dag and hasattr(dag.timetable, "_timezone") else None,
+    "trigger_rules": {t.task_id: getattr(t.trigger_rule, "value", t.trigger_rule)
+                      for t in dag.tasks} if dag else None,
+    "cron": dag.timetable.expression if dag else None,
+    "timezone": str(dag.timetable.timezone) if dag else None,
     "catchup": dag.catchup if dag else None,
     "max_active_runs": dag.max_active_runs if dag else None,
     "parse_seconds": elapsed,

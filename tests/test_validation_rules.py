@@ -82,7 +82,7 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def night(tmp_path_factory: pytest.TempPathFactory):
     rows = []
     for sid, (_, _, _, changes) in enumerate([(None, None, None, {}), *CASES]):
         rows.append(VALID | changes | {"submission_id": sid, "county_folder": COUNTY,
@@ -99,13 +99,13 @@ def night(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     return validate_night(frame, home / "gx", ["632857", "632801"])
 
 
-def test_valid_row_passes(night) -> None:  # noqa: ANN001
+def test_valid_row_passes(night) -> None:
     assert night.findings.get(0, []) == []
 
 
 @pytest.mark.parametrize(("check", "severity", "column", "changes"), CASES,
                          ids=[c[0] for c in CASES])
-def test_rule_fires(night, check: str, severity: str, column: str,  # noqa: ANN001
+def test_rule_fires(night, check: str, severity: str, column: str,
                     changes: dict) -> None:
     sid = next(i for i, case in enumerate(CASES, start=1) if case[0] == check
                and case[3] == changes)
@@ -119,7 +119,7 @@ def test_rule_fires(night, check: str, severity: str, column: str,  # noqa: ANN0
     assert "第4行" in f.message_zh and "row 4" in f.message_en
 
 
-def test_file_level_rules(night) -> None:  # noqa: ANN001
+def test_file_level_rules(night) -> None:
     year = [f for f in night.findings[100] if f.check_id == "school_year_consistent"]
     dupes = [f for f in night.findings[101] if f.check_id == "school_code_unique"]
     assert [(f.row_number, f.value) for f in year] == [(5, "2023")]

@@ -127,7 +127,8 @@ def _readable_frame(conn: psycopg.Connection, ids: list[int]) -> Any:
 
     return read_frame(
         conn,
-        f"""SELECT r.submission_id, r.county_folder, r.row_number, {", ".join(f"r.{k}" for k in KEYS)}
+        f"""SELECT r.submission_id, r.county_folder, r.row_number,
+                   {", ".join(f"r.{k}" for k in KEYS)}
             FROM raw.school_rows r
             WHERE r.submission_id = ANY(%s)
               AND NOT EXISTS (SELECT 1 FROM ops.validation_results v

@@ -170,7 +170,8 @@ def _cross_field_rules() -> list[Rule]:
         Rule("county_code_known", "critical", "county_code",
              "行政区划代码不在区划代码表中（县级单位）",
              "county code is not a known county-level division",
-             "expect_column_values_to_be_in_set", # Filled at run time from the divisions seed (a GX suite parameter), so the
+             "expect_column_values_to_be_in_set",
+             # Filled at run time from the divisions seed (a GX suite parameter), so the
              # suite does not carry 2,855 codes and follows the seed when it changes.
              {"column": "county_code", "value_set": {"$PARAMETER": "county_units"}}),
         Rule("school_code_unique", "critical", "school_code", "学校标识码在本文件中重复",
@@ -195,7 +196,8 @@ def _cross_field_rules() -> list[Rule]:
         (PRIMARY_ONLY, "^21", "小学、教学点的学校标识码应以21开头"),
         (["311"], "^31", "初级中学的学校标识码应以31开头"),
         (["312"], "^(21|31)", "九年一贯制学校的学校标识码应以21或31开头"),
-        (WITH_SENIOR, "^(34|31|21)", "完全中学、十二年一贯制学校的学校标识码应以34、31或21开头"),
+        (WITH_SENIOR, "^(34|31|21)",
+         "完全中学、十二年一贯制学校的学校标识码应以34、31或21开头"),
     ):
         rules.append(Rule(
             "school_code_category", "warning", "school_code", zh,

@@ -25,7 +25,8 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> b
                       duplicates, warnings, dbt_status, message
                FROM ops.runs WHERE logical_date = %s""", (outcome.logical_date,)).fetchone()
         if run is None:
-            print(f"运行失败：Airflow 未能启动本次运行 / the run did not start. Log: {outcome.log_path}")
+            print("运行失败：Airflow 未能启动本次运行 / the run did not start."
+                  f" Log: {outcome.log_path}")
             return False
         run_id, status, seen, new, acc, rej, dup, warn, dbt_status, message = run
         rejected = conn.execute(

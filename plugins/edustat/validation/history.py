@@ -62,7 +62,7 @@ def _swing(check: str, what_zh: str, what_en: str, before: int, after: int,
 
 def year_over_year(conn: psycopg.Connection, ids: list[int]) -> dict[int, list[Finding]]:
     out: dict[int, list[Finding]] = defaultdict(list)
-    for submission_id, year, prev_id, prev_year in conn.execute(_BASES, {"ids": ids}):
+    for submission_id, _year, prev_id, prev_year in conn.execute(_BASES, {"ids": ids}):
         students, teachers, codes = _totals(conn, submission_id)
         p_students, p_teachers, p_codes = _totals(conn, prev_id)
         for finding in (

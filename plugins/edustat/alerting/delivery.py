@@ -1,0 +1,172 @@
+"""Delivering a digest through Apprise: per receiver, bounded retries, never an exception.
+
+An alert that cannot be delivered must not fail the data run it reports on, so every failure
+ends up in the DeliveryReport and the log instead of propagating. Each receiver is tried on
+its own: one broken webhook does not hold back the email.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from edustat.alerting.digest import Digest
+from edustat.alerting.text import truncate_utf8, utf8_len
+
+log = logging.getLogger("edustat.alerts")
+
+# Services whose size limit is in UTF-8 bytes rather than characters.
+BYTE_LIMITED = {"wecombot", "wecom", "wxwork", "dingtalk"}
+
+# Backoff between attempts: short, because the nightly run waits for it.
+BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 2.0
+# Apprise's own connect/read timeouts (cto/rto) default to 4 s, email's connect to 15 s;
+# left as they are: a slow receiver costs at most attempts × timeout.
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: str  # the URL with secrets hidden
+    delivered: bool
+    attempts: int
+    error: str | None = None
+
+
+@dataclass
+class DeliveryReport:
+    results: list[TargetResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every receiver got the message (vacuously true with no receivers)."""
+        return all(r.delivered for r in self.results)
+
+    @property
+    def delivered(self) -> list[str]:
+        return [r.target for r in self.results if r.delivered]
+
+    @property
+    def failed(self) -> list[str]:
+        return [r.target for r in self.results if not r.delivered]
+
+
+def send(digest: Digest, urls: Sequence[str], attempts: int = 3) -> DeliveryReport:
+    """Send `digest` to every Apprise URL; never raises, logs every failure."""
+    report = DeliveryReport()
+    try:
+        targets = [u.strip() for u in urls if u and u.strip()]
+        if not targets:
+            log.info(
+                "未配置 EDUSTAT_ALERT_URLS，告警仅记录 / no alert URLs, logged only:\n%s\n%s",
+                digest.title,
+                digest.body,
+            )
+            return report
+        log.info("发送告警 / sending alert to %d receivers: %s", len(targets), digest.title)
+        for url in targets:
+            report.results.append(_send_one(digest, url, max(1, attempts)))
+    except Exception:  # the data run must go on whatever happens here
+        log.exception("告警发送出错 / alert delivery crashed")
+    return report
+
+
+def _send_one(digest: Digest, url: str, attempts: int) -> TargetResult:
+    import apprise
+
+    # Until Apprise has parsed the URL, show only its scheme: for DingTalk and WeCom the
+    # "host" is the access token.
+    target = url.split(":", 1)[0] + "://…"
+    error: str | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            # A fresh plugin per attempt: Apprise throttles repeat sends on one instance by up
+            # to 5.5 s, which would turn three quick retries into a long wait.
+            plugin = apprise.Apprise.instantiate(url)
+            if plugin is None:
+                # A malformed URL will not get better by retrying.
+                error = "Apprise 无法识别此地址 / Apprise cannot use this URL"
+                log.error("告警地址无效 / invalid alert URL %s", target)
+                return TargetResult(target, False, attempt, error)
+            target = _redact(plugin.url(privacy=True))
+            _attach_fields(plugin, digest)
+            with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+                ok = plugin.notify(
+                    body=_fit_body(plugin, digest),
+                    title=digest.title,
+                    notify_type=apprise.NotifyType(digest.severity),
+                    body_format=apprise.NotifyFormat.TEXT,
+                )
+            if ok:
+                log.info("告警已送达 / alert delivered to %s (attempt %d)", target, attempt)
+                return TargetResult(target, True, attempt)
+            error = _last_lines(captured.getvalue()) or "Apprise notify() returned False"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        log.warning(
+            "告警发送失败 / alert to %s failed (attempt %d/%d): %s",
+            target,
+            attempt,
+            attempts,
+            error,
+        )
+        if attempt < attempts:
+            time.sleep(min(BACKOFF_SECONDS * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
+    log.error(
+        "告警未能送达 / alert NOT delivered to %s after %d attempts: %s\n%s",
+        target,
+        attempts,
+        error,
+        digest.title,
+    )
+    return TargetResult(target, False, attempts, error)
+
+
+def _attach_fields(plugin: object, digest: Digest) -> None:
+    """The JSON webhook carries the structured fields next to Apprise's title and message."""
+    from apprise.plugins.custom_json import NotifyJSON
+
+    if isinstance(plugin, NotifyJSON) and digest.fields:
+        plugin.payload_extras["edustat"] = digest.fields
+
+
+def _fit_body(plugin: object, digest: Digest) -> str:
+    """The full body if the receiver takes it, else the compact one, cut to size if need be.
+
+    Apprise's body_maxlen counts characters, but WeCom and DingTalk count UTF-8 bytes
+    (WeCom: 2 048 bytes, ~680 Chinese characters): for those the limit is applied to bytes.
+    Several receivers put the title into the body, so its size is reserved too.
+    """
+    limit = int(getattr(plugin, "body_maxlen", 0) or 0)
+    if limit <= 0:
+        return digest.body
+    size = utf8_len if _schemas(plugin) & BYTE_LIMITED else len
+    budget = limit - size(digest.title) - 2
+    for candidate in (digest.body, digest.short_body):
+        if size(candidate) <= budget:
+            return candidate
+    # Cutting to the budget in bytes also keeps a character limit: never more characters
+    # than bytes.
+    return truncate_utf8(digest.short_body, budget, "……（内容过长已截断，完整内容见报告）")
+
+
+def _schemas(plugin: object) -> set[str]:
+    names: set[str] = set()
+    for attr in ("protocol", "secure_protocol"):
+        value = getattr(plugin, attr, None)
+        names.update([value] if isinstance(value, str) else list(value or ()))
+    return names
+
+
+def _redact(private_url: str) -> str:
+    """Apprise's privacy URL (tokens already masked) without query or credentials."""
+    parts = urlsplit(private_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def _last_lines(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])

@@ -1,0 +1,122 @@
+"""A CSV submission -> decoded text -> records, or the reason it is not a readable CSV.
+
+Encodings accepted (submission-format.md): UTF-8 with or without BOM, else GB18030 (GBK and
+GB2312 are subsets, so older systems' exports decode too). Strict decoding on purpose: a
+replacement character in a school name would silently become part of the data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from edustat.findings import Finding
+from edustat.intake.messages import file_finding
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = b"\xef\xbb\xbf"
+# Text never has more than a stray control character; binary data has them everywhere.
+# Counted on the bytes: in UTF-8 and GB18030 these byte values only ever stand for themselves.
+_MAX_CONTROL_SHARE = 0.01
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\r\n") + b"\x7f"
+_CONTROL = re.compile(b"[" + re.escape(_CONTROL_BYTES) + b"]")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str  # "utf-8", "utf-8-sig" or "gb18030"
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _binary(line: int) -> Finding:
+    return file_finding(
+        "binary_file",
+        f"文件不是文本 CSV：第{line}行起含有二进制内容，请确认上传了正确的文件（.xlsx 或 CSV）",
+        f"the file is not a text CSV: binary content from line {line}; check that the right "
+        "file (.xlsx or CSV) was submitted",
+        value=f"line {line}",
+    )
+
+
+def decode_csv(data: bytes) -> Decoded | Finding:
+    """The file's text, or the finding that says why it cannot be text we accept."""
+    if data.startswith(_UTF16_BOMS):
+        return file_finding(
+            "unsupported_encoding",
+            "文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8（逗号分隔）”或 .xlsx",
+            "the file is UTF-16 encoded (Excel's 'Unicode text'): save it as 'CSV UTF-8 (comma "
+            "delimited)' or as .xlsx",
+            value="UTF-16",
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return _binary(_line_of(data, nul))
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls > _MAX_CONTROL_SHARE * len(data):
+        first = _CONTROL.search(data)
+        return _binary(_line_of(data, first.start() if first else 0))
+    if not data.removeprefix(_UTF8_BOM).strip():
+        return file_finding(
+            "empty_file", "文件是空的（没有任何内容）", "the file is empty (no content at all)"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+        encoding = "utf-8-sig" if data.startswith(_UTF8_BOM) else "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("gb18030")
+            encoding = "gb18030"
+        except UnicodeDecodeError as gb_error:
+            # The encoding that decoded further is the one the file was meant to be in; its
+            # first failure is the place the county should look at.
+            start = max(utf8_error.start, gb_error.start)
+            line = _line_of(data, start)
+            bad = data[start:start + 4].hex(" ")
+            return file_finding(
+                "undecodable_text",
+                f"第{line}行含有无法识别的字节（{bad}）：文件既不是 UTF-8 也不是 GB18030/GBK 编码，"
+                "请另存为“CSV UTF-8（逗号分隔）”",
+                f"line {line} holds bytes that are neither UTF-8 nor GB18030/GBK ({bad}): save "
+                "the file as 'CSV UTF-8 (comma delimited)'",
+                value=bad,
+            )
+    return Decoded(text, encoding)
+
+
+class CsvRecords:
+    """(row number, fields) per record; row numbers are what Excel shows when it opens the file.
+
+    A quoted field may span lines, so the record number, not the physical line, is the row a
+    county finds in Excel. A parse error stops the iteration and is kept in `.finding`.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self.finding: Finding | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(io.StringIO(self._text, newline=""), strict=False)
+        number = 0
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                row = number + 1
+                self.finding = file_finding(
+                    "malformed_csv",
+                    f"CSV 第{row}行格式错误（{exc}），无法继续读取：请检查引号是否成对",
+                    f"CSV row {row} is malformed ({exc}); reading stopped: check the quotes",
+                    value=f"row {row}",
+                )
+                return
+            number += 1
+            yield number, fields
