@@ -1,0 +1,266 @@
+"""The real night, end to end: `edustat run` → Airflow runs the DAG → GX → dbt → reports → alert.
+
+Protects the platform's promises as a county and a ministry see them:
+- good files accepted with the right values (marts equal an independent computation),
+  faulty files rejected whole with a report naming row, column, rule and value;
+- the same night twice changes nothing; the same bytes twice are one submission;
+- a resubmission replaces its (county, year) only, and a bad resubmission costs nothing
+  that was already accepted; other counties and years are untouched;
+- the digest reaches a real HTTP receiver and names the rejected county.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from edustat.generate import generate
+from reference_indicators import county_cvs
+
+pytestmark = pytest.mark.e2e
+
+EDUSTAT = str(Path(sys.executable).parent / "edustat")
+YEARS = [2024, 2025]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).received.append(json.loads(body or b"{}"))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[tuple[str, list[dict]]]:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"json://127.0.0.1:{server.server_port}/edustat", _Receiver.received
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def night(pg_server: str, tmp_path_factory: pytest.TempPathFactory,
+          receiver: tuple[str, list[dict]]) -> Iterator[dict]:
+    from edustat.warehouse.connection import with_database
+
+    name = f"edustat_e2e_{os.getpid()}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    home = tmp_path_factory.mktemp("home")
+    landing = home / "landing"
+    summary = generate("63", YEARS, landing, seed=11, faulty=2)
+    env = dict(os.environ, EDUSTAT_HOME=str(home),
+               EDUSTAT_WAREHOUSE_DSN=with_database(pg_server, name),
+               EDUSTAT_ALERT_URLS=receiver[0])
+    try:
+        yield {"env": env, "dsn": env["EDUSTAT_WAREHOUSE_DSN"], "home": home,
+               "landing": landing, "summary": summary}
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run(night: dict) -> subprocess.CompletedProcess:
+    proc = subprocess.run([EDUSTAT, "run"], env=night["env"], capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return proc
+
+
+def _marts_fingerprint(dsn: str) -> dict[str, str]:
+    with psycopg.connect(dsn) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+            " ORDER BY 1")]
+        out = {}
+        for table in tables:
+            rows = conn.execute(f'SELECT t::text FROM marts."{table}" t').fetchall()
+            out[table] = hashlib.sha256("\n".join(sorted(r[0] for r in rows)).encode()).hexdigest()
+    return out
+
+
+def _current_rows(dsn: str) -> list[dict]:
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("""
+            SELECT r.* FROM raw.school_rows r
+            JOIN (SELECT DISTINCT ON (county_code, school_year) submission_id
+                  FROM ops.submissions WHERE status = 'accepted'
+                  ORDER BY county_code, school_year, received_at DESC, submission_id DESC) c
+              USING (submission_id)""")
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+def test_first_night_accepts_good_files_and_rejects_faulty_ones(night: dict,
+                                                                receiver: tuple) -> None:
+    proc = _run(night)
+    faulty = {(f.county_code, f.year) for f in night["summary"].faulty}
+    assert len(faulty) == 2
+    with psycopg.connect(night["dsn"]) as conn:
+        statuses = dict(conn.execute(
+            "SELECT status, count(*) FROM ops.submissions GROUP BY 1").fetchall())
+        rejected = conn.execute(
+            """SELECT county_code, school_year, report_path, quarantine_path
+               FROM ops.submissions WHERE status = 'rejected'""").fetchall()
+        status_mart = conn.execute(
+            "SELECT status, count(*) FROM marts.submission_status GROUP BY 1").fetchall()
+    files = len(night["summary"].files)
+    assert statuses == {"accepted": files - 2, "rejected": 2}
+    assert {(c, y) for c, y, _, _ in rejected} == faulty
+    for county, _, report, quarantine in rejected:
+        html = Path(report).read_text(encoding="utf-8")
+        assert county in html and "第" in html and "row" in html
+        assert Path(report).with_suffix(".csv").exists()
+        assert any(Path(quarantine).iterdir())
+    # 45 Qinghai counties x 2 years: the two faulty ones still serve 2024 only.
+    assert dict(status_mart) == {"accepted": 88, "rejected": 2}
+    assert "接收 accepted 88" in proc.stdout and "退回 rejected 2" in proc.stdout
+    digests = [m for m in receiver[1] if "edustat" in json.dumps(m, ensure_ascii=False)]
+    assert digests, "no digest reached the JSON receiver"
+    text = json.dumps(digests[-1], ensure_ascii=False)
+    for county, _ in faulty:
+        assert county in text
+
+
+def test_marts_equal_an_independent_computation(night: dict) -> None:
+    expected = county_cvs(_current_rows(night["dsn"]))
+    with psycopg.connect(night["dsn"]) as conn:
+        got = {
+            (r[0], r[1], r[2], r[3]): r[4:]
+            for r in conn.execute(
+                """SELECT school_year, county_code, section, indicator, schools, students,
+                          county_value, std_dev, cv
+                   FROM marts.county_indicator_cv WHERE method = '2017'
+                     AND indicator <> 'composite'""")
+        }
+    assert set(got) == set(expected)
+    for key, exp in expected.items():
+        schools, students, value, std, cv = got[key]
+        assert schools == exp["schools"], key
+        assert float(students) == exp["students"], key
+        assert _close(float(value), exp["county_value"]), key
+        assert _close(float(std), exp["std_dev"]), key
+        assert _close(None if cv is None else float(cv), exp["cv"]), key
+
+
+def test_same_night_again_changes_nothing(night: dict) -> None:
+    before = _marts_fingerprint(night["dsn"])
+    with psycopg.connect(night["dsn"]) as conn:
+        subs = conn.execute("SELECT count(*) FROM ops.submissions").fetchone()[0]
+    # The same bytes under another name are one submission too.
+    county = night["summary"].counties[0]
+    original = sorted((night["landing"] / county).iterdir())[0]
+    shutil.copy(original, original.with_name("再次报送-" + original.name))
+    _run(night)
+    after = _marts_fingerprint(night["dsn"])
+    with psycopg.connect(night["dsn"]) as conn:
+        rows = dict(conn.execute(
+            "SELECT status, count(*) FROM ops.submissions WHERE submission_id > %s GROUP BY 1",
+            (subs,)).fetchall())
+    assert after == before
+    assert rows == {"duplicate": 1}
+
+
+def test_resubmissions_replace_one_county_year_and_bad_ones_cost_nothing(night: dict) -> None:
+    dsn = night["dsn"]
+    faulty = night["summary"].faulty[0]
+    good = next(c for c in night["summary"].counties
+                if c not in {f.county_code for f in night["summary"].faulty})
+    with psycopg.connect(dsn) as conn:
+        before_other = conn.execute(
+            """SELECT school_year, county_code, section, indicator, cv::text
+               FROM marts.county_indicator_cv WHERE county_code NOT IN (%s, %s)
+               ORDER BY 1, 2, 3, 4""", (faulty.county_code, good)).fetchall()
+        good_2025 = conn.execute(
+            """SELECT section, indicator, cv::text FROM marts.county_indicator_cv
+               WHERE county_code = %s AND school_year = 2025 ORDER BY 1, 2""",
+            (good,)).fetchall()
+        good_2025_id = conn.execute(
+            """SELECT submission_id FROM ops.submissions WHERE county_code = %s
+               AND school_year = 2025 AND status = 'accepted'""", (good,)).fetchone()[0]
+    # 1) the faulty county sends a corrected file: its clean twin from a fault-free generation
+    clean = generate("63", YEARS, night["home"] / "clean", seed=11, faulty=0,
+                     counties=[faulty.county_code])
+    corrected = next(p for p in clean.files if str(faulty.year) in p.name)
+    shutil.copy(corrected, night["landing"] / faulty.county_code / ("更正-" + corrected.name))
+    # 2) a good county sends a broken 2025 file (text in a count column): rejected, nothing lost
+    broken_src = next(p for p in sorted((night["landing"] / good).iterdir()) if "2025" in p.name)
+    broken = night["landing"] / good / ("重报-" + broken_src.name.replace(".xlsx", ".csv"))
+    _write_broken_csv(dsn, good_2025_id, broken)
+    _run(night)
+    with psycopg.connect(dsn) as conn:
+        fixed = conn.execute(
+            """SELECT status, school_year FROM ops.submissions
+               WHERE county_code = %s AND file_name LIKE '更正-%%'""",
+            (faulty.county_code,)).fetchone()
+        bad = conn.execute(
+            "SELECT status FROM ops.submissions WHERE county_code = %s AND file_name LIKE"
+            " '重报-%%'", (good,)).fetchone()
+        served = conn.execute(
+            """SELECT status, accepted_submission_id FROM marts.submission_status
+               WHERE county_code = %s AND school_year = %s""",
+            (faulty.county_code, faulty.year)).fetchone()
+        after_other = conn.execute(
+            """SELECT school_year, county_code, section, indicator, cv::text
+               FROM marts.county_indicator_cv WHERE county_code NOT IN (%s, %s)
+               ORDER BY 1, 2, 3, 4""", (faulty.county_code, good)).fetchall()
+        good_2025_after = conn.execute(
+            """SELECT section, indicator, cv::text FROM marts.county_indicator_cv
+               WHERE county_code = %s AND school_year = 2025 ORDER BY 1, 2""",
+            (good,)).fetchall()
+        good_status = conn.execute(
+            """SELECT status, accepted_submission_id, last_rejected_submission_id IS NOT NULL
+               FROM marts.submission_status WHERE county_code = %s AND school_year = 2025""",
+            (good,)).fetchone()
+    assert fixed == ("accepted", faulty.year)
+    assert served[0] == "accepted"
+    assert bad == ("rejected",)
+    assert good_2025_after == good_2025  # the accepted file keeps serving
+    assert good_status == ("accepted", good_2025_id, True)
+    assert after_other == before_other
+
+
+def _write_broken_csv(dsn: str, submission_id: int, path: Path) -> None:
+    """The county's accepted rows as a CSV, with one count cell made unreadable."""
+    from edustat.columns import COLUMNS
+
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            f"SELECT {', '.join(c.key for c in COLUMNS)} FROM raw.school_rows"
+            " WHERE submission_id = %s ORDER BY row_number", (submission_id,)).fetchall()
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.header for c in COLUMNS])
+        for i, row in enumerate(rows):
+            values = ["" if v is None else str(v) for v in row]
+            if i == 0:
+                values[[c.key for c in COLUMNS].index("books")] = "不详"
+            writer.writerow(values)
