@@ -22,12 +22,13 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import psycopg
 import pytest
+from reference_indicators import county_cvs
 
 from edustat.generate import generate
-from reference_indicators import county_cvs
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +37,9 @@ YEARS = [2024, 2025]
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).received.append(json.loads(body or b"{}"))
         self.send_response(200)
