@@ -101,6 +101,7 @@ def read_and_stage(ctx: RunContext) -> dict[str, int]:
     from edustat.intake.readers import ReadLimits, read_submission
 
     limits = ReadLimits.from_settings(ctx.settings)
+    known = set(divisions.all_county_units())
     staged = rows_total = 0
     with psycopg.connect(ctx.dsn()) as conn:
         pending = _received(conn)
@@ -110,7 +111,10 @@ def read_and_stage(ctx: RunContext) -> dict[str, int]:
         conn.execute("DELETE FROM ops.validation_results WHERE submission_id = ANY(%s)", (ids,))
         for submission_id, county, file_name, path, checksum, received_at in pending:
             result = read_submission(Path(path), county, limits)
-            write_findings(conn, submission_id, ctx.run_id, "read", result.findings)
+            findings = list(result.findings)
+            if county not in known:
+                findings.append(_unknown_folder(county))
+            write_findings(conn, submission_id, ctx.run_id, "read", findings)
             if len(result.rows):
                 meta = {"submission_id": submission_id, "county_folder": county,
                         "file_name": file_name, "checksum": checksum,
@@ -120,6 +124,15 @@ def read_and_stage(ctx: RunContext) -> dict[str, int]:
                          (len(result.rows), submission_id))
             staged += 1
     return {"submissions": staged, "rows": rows_total}
+
+
+def _unknown_folder(county: str) -> Finding:
+    return Finding(
+        "unknown_county_folder", "critical", value=county,
+        message_zh=f"报送文件夹「{county}」不是县级行政区划代码，请放入本县（区）代码命名的文件夹",
+        message_en=(f"landing folder '{county}' is not a county-level division code: put the"
+                    " file in the folder named after your county's code"),
+    )
 
 
 def _readable_frame(conn: psycopg.Connection, ids: list[int]) -> Any:

@@ -81,12 +81,14 @@ def status_rows(settings: Settings, dsn: str, year: int | None = None) -> list[S
         if status == "rejected" and key in latest and latest[key].status == "accepted":
             continue
         latest[key] = StatusRow(county, yr, status, sid, errors, warnings, reason)
-    expected = divisions.expected_counties(settings.jurisdiction, submitted)
+    expected = set(divisions.expected_counties(settings.jurisdiction, submitted))
     rows = []
     for county in sorted(set(expected) | {k[0] for k in latest}):
         for yr in years:
-            rows.append(latest.get((county, yr),
-                                   StatusRow(county, yr, "missing", None, 0, 0, None)))
+            if (county, yr) in latest:
+                rows.append(latest[(county, yr)])
+            elif county in expected:  # a stray folder is listed only for what it sent
+                rows.append(StatusRow(county, yr, "missing", None, 0, 0, None))
     return rows
 
 
