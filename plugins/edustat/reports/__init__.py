@@ -1,0 +1,8 @@
+"""Downstream reports built from the marts: provincial HTML report, county scorecards, Excel.
+
+Call `build_reports(dsn, out_dir, years=None, links=None)`; see build.py for the layout.
+"""
+
+from edustat.reports.build import ReportsResult, build_reports
+
+__all__ = ["ReportsResult", "build_reports"]
