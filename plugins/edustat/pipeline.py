@@ -367,10 +367,26 @@ def report_links(settings: Settings) -> dict[str, str]:
 
 @step
 def build_reports(ctx: RunContext) -> dict[str, Any]:
+    """Reports of the years this night changed (and later years, whose year-over-year figures
+    moved with them); all years on the first night or when asked for one year."""
     from edustat.reports import build_reports as render
 
-    result = render(ctx.dsn(), ctx.settings.reports,
-                    years=[ctx.year] if ctx.year else None, links=report_links(ctx.settings))
+    dsn = ctx.dsn()
+    years: list[int] | None
+    if ctx.year:
+        years = [ctx.year]
+    elif not (ctx.settings.reports / "index.html").exists():
+        years = None
+    else:
+        with psycopg.connect(dsn) as conn:
+            years = [r[0] for r in conn.execute(
+                """SELECT DISTINCT y.school_year FROM ops.submissions y
+                   WHERE y.school_year >= (SELECT min(school_year) FROM ops.submissions
+                                           WHERE decided_run_id = %s) ORDER BY 1""",
+                (ctx.run_id,))]
+        if not years:
+            return {"reports": "unchanged", "years": []}
+    result = render(dsn, ctx.settings.reports, years=years, links=report_links(ctx.settings))
     return {"reports": str(ctx.settings.reports / "index.html"),
             "years": sorted(result.provincial)}
 
