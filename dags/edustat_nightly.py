@@ -7,6 +7,8 @@ the number of counties only changes how much each task does.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
@@ -18,10 +20,11 @@ def _ctx():
 
     context = get_current_context()
     params = context["params"]
+    # Airflow 3 runs triggered from the UI or API have no logical date: run_after stands in.
     return RunContext(
         run_id=context["run_id"],
-        logical_date=context["logical_date"] or context["dag_run"].run_after,
-        landing=params.get("landing") or None,
+        logical_date=context.get("logical_date") or context["dag_run"].run_after,
+        landing=Path(params["landing"]) if params.get("landing") else None,
         year=params.get("year") or None,
     )
 
