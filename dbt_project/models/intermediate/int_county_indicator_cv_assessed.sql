@@ -1,0 +1,99 @@
+-- Every CV a county-year must report: for each section the county has (in or out of balance
+-- scope) × every indicator of every method in the thresholds seed. Adds the limits, the
+-- composite CV (arithmetic mean of the method's indicator CVs, NULL unless all are defined)
+-- and cv_ok (NULL when the CV or the limit is NULL). A section with no school in scope gets
+-- schools = 0 and NULL values (n = 0: undefined, not 0).
+with sections as (
+    select * from {{ ref('int_school_sections_split') }}
+),
+
+thresholds as (
+    select * from {{ ref('indicator_thresholds') }}
+),
+
+computed as (
+    select * from {{ ref('int_county_indicator_cv_computed') }}
+),
+
+sections_present as (
+    select
+        school_year,
+        county_code,
+        section,
+        count(*) filter (where in_balance_scope) as schools,
+        coalesce(sum(students) filter (where in_balance_scope), 0) as students
+    from sections
+    group by school_year, county_code, section
+),
+
+single_indicators as (
+    select
+        sections_present.school_year,
+        sections_present.county_code,
+        sections_present.section,
+        thresholds.method,
+        thresholds.indicator,
+        sections_present.schools,
+        sections_present.students,
+        computed.county_value,
+        computed.std_dev,
+        computed.cv,
+        thresholds.cv_limit
+    from sections_present
+    inner join thresholds
+        on thresholds.section = sections_present.section
+       and thresholds.indicator <> 'composite'
+    left join computed
+        on computed.school_year = sections_present.school_year
+       and computed.county_code = sections_present.county_code
+       and computed.section = sections_present.section
+       and computed.indicator = thresholds.indicator
+),
+
+composites as (
+    select
+        single_indicators.school_year,
+        single_indicators.county_code,
+        single_indicators.section,
+        single_indicators.method,
+        thresholds.indicator,
+        max(single_indicators.schools) as schools,
+        max(single_indicators.students) as students,
+        null::numeric as county_value,
+        null::numeric as std_dev,
+        case when count(single_indicators.cv) = count(*)
+             then avg(single_indicators.cv) end as cv,
+        max(thresholds.cv_limit) as cv_limit
+    from single_indicators
+    inner join thresholds
+        on thresholds.method = single_indicators.method
+       and thresholds.section = single_indicators.section
+       and thresholds.indicator = 'composite'
+    group by
+        single_indicators.school_year,
+        single_indicators.county_code,
+        single_indicators.section,
+        single_indicators.method,
+        thresholds.indicator
+),
+
+all_rows as (
+    select * from single_indicators
+    union all
+    select * from composites
+)
+
+select
+    school_year,
+    county_code,
+    section,
+    method,
+    indicator,
+    schools,
+    students,
+    county_value,
+    std_dev,
+    cv,
+    cv_limit,
+    cv <= cv_limit as cv_ok
+from all_rows

@@ -1,0 +1,115 @@
+-- School-level totals and the coverage/broadband ratios for every county, prefecture and
+-- province, in one pass with grouping sets: every level is recomputed from school rows,
+-- never averaged from the level below. The county marts and region_summary read their
+-- figures from here so each formula is written once.
+with schools as (
+    select * from {{ ref('int_school_rows_current') }}
+),
+
+sections as (
+    select * from {{ ref('int_school_sections_split') }}
+),
+
+divisions as (
+    select * from {{ ref('divisions') }}
+),
+
+-- Per school: the multimedia rooms attributed to its primary and junior sections, for the
+-- 2017 indicator multimedia_rooms_per_100 at county level (Σ xᵢ / Σ Pᵢ × 100).
+section_totals as (
+    select
+        school_id,
+        sum(multimedia_classrooms) as section_multimedia_classrooms,
+        sum(students) as section_students
+    from sections
+    group by school_id
+),
+
+school_measures as (
+    select
+        schools.school_year,
+        schools.province_code,
+        schools.prefecture_code,
+        schools.county_code,
+        schools.school_students,
+        schools.classrooms,
+        schools.multimedia_classrooms,
+        schools.multimedia_classrooms >= schools.classrooms as is_fully_covered,
+        schools.has_internet,
+        schools.bandwidth_mbps,
+        coalesce(section_totals.section_multimedia_classrooms, 0) as section_multimedia_classrooms,
+        coalesce(section_totals.section_students, 0) as section_students
+    from schools
+    left join section_totals
+        on section_totals.school_id = schools.school_id
+),
+
+grouped as (
+    select
+        school_year,
+        case
+            when grouping(county_code) = 0 then 'county'
+            when grouping(prefecture_code) = 0 then 'prefecture'
+            else 'province'
+        end as region_level,
+        coalesce(county_code, prefecture_code, province_code) as region_code,
+        province_code,
+        prefecture_code,
+        count(distinct county_code) as counties,
+        count(*) as schools,
+        sum(school_students) as students,
+        sum(classrooms) as classrooms,
+        sum(multimedia_classrooms) as multimedia_classrooms,
+        count(*) filter (where is_fully_covered) as schools_fully_covered,
+        sum(section_multimedia_classrooms) as section_multimedia_classrooms,
+        sum(section_students) as section_students,
+        count(*) filter (where has_internet) as schools_connected,
+        count(*) filter (where bandwidth_mbps >= {{ policy_number('bandwidth_target_mbps') }})
+            as schools_100mbps_plus,
+        count(*) filter (where bandwidth_mbps >= {{ policy_number('bandwidth_basic_mbps') }})
+            as schools_10mbps_plus,
+        sum(bandwidth_mbps) as bandwidth_mbps_total,
+        -- percentile_cont: the mean of the two middle schools when their number is even.
+        (percentile_cont(0.5) within group (order by bandwidth_mbps))::numeric
+            as median_bandwidth_mbps
+    from school_measures
+    group by grouping sets (
+        (school_year, province_code, prefecture_code, county_code),
+        (school_year, province_code, prefecture_code),
+        (school_year, province_code)
+    )
+)
+
+select
+    grouped.school_year,
+    grouped.region_level,
+    grouped.region_code,
+    coalesce(
+        divisions.division_name,
+        -- x90000 codes (省直辖县级行政区划) have no row of their own in the divisions list.
+        case when grouped.region_level = 'prefecture' then '省直辖县级行政区划' end
+    ) as region_name,
+    grouped.province_code,
+    grouped.prefecture_code,
+    grouped.counties,
+    grouped.schools,
+    grouped.students,
+    grouped.classrooms,
+    grouped.multimedia_classrooms,
+    {{ ratio('grouped.multimedia_classrooms', 'grouped.classrooms') }} as coverage_ratio,
+    grouped.schools_fully_covered,
+    {{ ratio('grouped.schools_fully_covered', 'grouped.schools') }} as fully_covered_share,
+    100 * {{ ratio('grouped.section_multimedia_classrooms', 'grouped.section_students') }}
+        as multimedia_rooms_per_100,
+    grouped.schools_connected,
+    {{ ratio('grouped.schools_connected', 'grouped.schools') }} as connected_share,
+    grouped.schools_100mbps_plus,
+    {{ ratio('grouped.schools_100mbps_plus', 'grouped.schools') }} as share_100mbps_plus,
+    grouped.schools_10mbps_plus,
+    {{ ratio('grouped.schools_10mbps_plus', 'grouped.schools') }} as share_10mbps_plus,
+    grouped.median_bandwidth_mbps,
+    grouped.bandwidth_mbps_total,
+    1000 * {{ ratio('grouped.bandwidth_mbps_total', 'grouped.students') }} as kbps_per_student
+from grouped
+left join divisions
+    on divisions.division_code = grouped.region_code

@@ -1,0 +1,49 @@
+-- Teacher totals and ratios per section for every county, prefecture and province, from the
+-- school sections (all of them, 小学教学点 included), recomputed from totals at each level.
+with sections as (
+    select * from {{ ref('int_school_sections_split') }}
+),
+
+grouped as (
+    select
+        school_year,
+        case
+            when grouping(county_code) = 0 then 'county'
+            when grouping(prefecture_code) = 0 then 'prefecture'
+            else 'province'
+        end as region_level,
+        coalesce(county_code, prefecture_code, province_code) as region_code,
+        section,
+        count(*) as school_sections,
+        sum(students) as students,
+        sum(teachers) as teachers,
+        sum(qualified_teachers) as qualified_teachers,
+        sum(backbone_teachers) as backbone_teachers,
+        sum(pe_arts_teachers) as pe_arts_teachers,
+        sum(senior_title_teachers) as senior_title_teachers
+    from sections
+    group by grouping sets (
+        (school_year, province_code, prefecture_code, county_code, section),
+        (school_year, province_code, prefecture_code, section),
+        (school_year, province_code, section)
+    )
+)
+
+select
+    school_year,
+    region_level,
+    region_code,
+    section,
+    school_sections,
+    students,
+    teachers,
+    qualified_teachers,
+    backbone_teachers,
+    pe_arts_teachers,
+    senior_title_teachers,
+    {{ ratio('students', 'teachers') }} as student_teacher_ratio,
+    100 * {{ ratio('qualified_teachers', 'students') }} as qualified_teachers_per_100,
+    100 * {{ ratio('backbone_teachers', 'students') }} as backbone_teachers_per_100,
+    100 * {{ ratio('pe_arts_teachers', 'students') }} as pe_arts_teachers_per_100,
+    {{ ratio('senior_title_teachers', 'teachers') }} as senior_title_share
+from grouped

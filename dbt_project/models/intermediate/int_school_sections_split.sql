@@ -1,0 +1,81 @@
+-- One row per school section (学段): primary and/or junior as the school_types seed says, and
+-- only when the section has students. Teachers, classes and class sizes are per section.
+-- School-wide assets are split by the section's share of ALL the school's students
+-- (primary + junior + senior): a 完全中学's 高中 takes its part of the buildings.
+with schools as (
+    select * from {{ ref('int_school_rows_current') }}
+),
+
+school_types as (
+    select * from {{ ref('school_types') }}
+),
+
+sections as (
+    select
+        schools.*,
+        'primary' as section,
+        schools.primary_students as students,
+        schools.primary_classes as classes,
+        schools.primary_teachers as teachers,
+        schools.primary_qualified_teachers as qualified_teachers,
+        schools.primary_senior_title_teachers as senior_title_teachers,
+        schools.primary_backbone_teachers as backbone_teachers,
+        schools.primary_pe_arts_teachers as pe_arts_teachers,
+        schools.primary_max_class_size as max_class_size
+    from schools
+    inner join school_types on school_types.school_type = schools.school_type
+    where school_types.has_primary_section and schools.primary_students > 0
+
+    union all
+
+    select
+        schools.*,
+        'junior' as section,
+        schools.junior_students as students,
+        schools.junior_classes as classes,
+        schools.junior_teachers as teachers,
+        schools.junior_qualified_teachers as qualified_teachers,
+        schools.junior_senior_title_teachers as senior_title_teachers,
+        schools.junior_backbone_teachers as backbone_teachers,
+        schools.junior_pe_arts_teachers as pe_arts_teachers,
+        schools.junior_max_class_size as max_class_size
+    from schools
+    inner join school_types on school_types.school_type = schools.school_type
+    where school_types.has_junior_section and schools.junior_students > 0
+)
+
+select
+    school_id || '/' || section as section_id,
+    school_id,
+    school_year,
+    county_code,
+    county_name,
+    prefecture_code,
+    province_code,
+    submission_id,
+    school_code,
+    school_name,
+    school_type,
+    urban_rural,
+    section,
+    in_balance_scope,
+    students,
+    school_students,
+    {{ ratio('students', 'school_students') }} as asset_share,
+    classes,
+    teachers,
+    qualified_teachers,
+    senior_title_teachers,
+    backbone_teachers,
+    pe_arts_teachers,
+    max_class_size,
+    -- The section's part of each school-wide asset: asset × Pᵢ / (primary + junior + senior),
+    -- multiplied before dividing so terminating results stay exact.
+    teaching_area_m2 * students / school_students::numeric as teaching_area_m2,
+    sports_area_m2 * students / school_students::numeric as sports_area_m2,
+    equipment_value_10k_yuan * 10000 * students / school_students::numeric as equipment_value_yuan,
+    books * students / school_students::numeric as books,
+    computers * students / school_students::numeric as computers,
+    classrooms * students / school_students::numeric as classrooms,
+    multimedia_classrooms * students / school_students::numeric as multimedia_classrooms
+from sections

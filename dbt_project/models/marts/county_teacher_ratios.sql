@@ -1,0 +1,30 @@
+-- Teacher ratios per county, year and section (every school section, 教学点 included).
+with measures as (
+    select * from {{ ref('int_region_section_measures_aggregated') }}
+    where region_level = 'county'
+),
+
+counties as (
+    select * from {{ ref('int_submissions_current') }}
+)
+
+select
+    measures.school_year,
+    measures.region_code as county_code,
+    counties.county_name,
+    counties.prefecture_code,
+    counties.province_code,
+    measures.section,
+    measures.school_sections,
+    measures.students,
+    measures.teachers,
+    measures.student_teacher_ratio,
+    measures.qualified_teachers_per_100,
+    measures.backbone_teachers_per_100,
+    measures.pe_arts_teachers_per_100,
+    measures.senior_title_teachers,
+    measures.senior_title_share
+from measures
+inner join counties
+    on counties.school_year = measures.school_year
+   and counties.county_code = measures.region_code

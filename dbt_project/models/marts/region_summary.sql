@@ -1,0 +1,66 @@
+-- Headline coverage, broadband and teacher-ratio figures for every county, prefecture and
+-- province and year, each level recomputed from school totals (never averaged from below).
+-- Only counties with an accepted submission for the year contribute; `counties` says how many.
+with measures as (
+    select * from {{ ref('int_region_measures_aggregated') }}
+),
+
+section_measures as (
+    select * from {{ ref('int_region_section_measures_aggregated') }}
+),
+
+teachers as (
+    select
+        school_year,
+        region_level,
+        region_code,
+        {%- for section in ['primary', 'junior'] %}
+        {%- for measure in ['students', 'teachers', 'student_teacher_ratio',
+                            'qualified_teachers_per_100', 'senior_title_share'] %}
+        max({{ measure }}) filter (where section = '{{ section }}') as {{ section }}_{{ measure }}
+        {%- if not (loop.last and section == 'junior') %},{% endif %}
+        {%- endfor %}
+        {%- endfor %}
+    from section_measures
+    group by school_year, region_level, region_code
+)
+
+select
+    measures.school_year,
+    measures.region_level,
+    measures.region_code,
+    measures.region_name,
+    measures.province_code,
+    measures.prefecture_code,
+    measures.counties,
+    measures.schools,
+    measures.students,
+    measures.classrooms,
+    measures.multimedia_classrooms,
+    measures.coverage_ratio,
+    measures.schools_fully_covered,
+    measures.fully_covered_share,
+    measures.multimedia_rooms_per_100,
+    measures.schools_connected,
+    measures.connected_share,
+    measures.schools_100mbps_plus,
+    measures.share_100mbps_plus,
+    measures.schools_10mbps_plus,
+    measures.share_10mbps_plus,
+    measures.median_bandwidth_mbps,
+    measures.kbps_per_student,
+    coalesce(teachers.primary_students, 0) as primary_students,
+    coalesce(teachers.primary_teachers, 0) as primary_teachers,
+    teachers.primary_student_teacher_ratio,
+    teachers.primary_qualified_teachers_per_100,
+    teachers.primary_senior_title_share,
+    coalesce(teachers.junior_students, 0) as junior_students,
+    coalesce(teachers.junior_teachers, 0) as junior_teachers,
+    teachers.junior_student_teacher_ratio,
+    teachers.junior_qualified_teachers_per_100,
+    teachers.junior_senior_title_share
+from measures
+left join teachers
+    on teachers.school_year = measures.school_year
+   and teachers.region_level = measures.region_level
+   and teachers.region_code = measures.region_code

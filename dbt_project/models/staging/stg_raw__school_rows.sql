@@ -1,0 +1,53 @@
+-- Every raw school row (accepted and rejected files) with typed columns. Casts are guarded
+-- (see macros/staging_casts.sql) because rows of rejected files may hold anything.
+with source as (
+    select * from {{ source('raw', 'school_rows') }}
+)
+
+select
+    submission_id,
+    county_folder,
+    file_name,
+    checksum,
+    received_at,
+    row_number,
+    {{ to_int('school_year') }} as school_year,
+    {{ to_text('county_code') }} as county_code,
+    {{ to_text('school_code') }} as school_code,
+    {{ to_text('school_name') }} as school_name,
+    {{ to_text('school_type') }} as school_type,
+    {{ to_text('urban_rural') }} as urban_rural,
+    {{ to_int('primary_students') }} as primary_students,
+    {{ to_int('junior_students') }} as junior_students,
+    {{ to_int('senior_students') }} as senior_students,
+    {{ to_int('primary_classes') }} as primary_classes,
+    {{ to_int('junior_classes') }} as junior_classes,
+    {{ to_int('primary_teachers') }} as primary_teachers,
+    {{ to_int('junior_teachers') }} as junior_teachers,
+    {{ to_int('primary_qualified_teachers') }} as primary_qualified_teachers,
+    {{ to_int('junior_qualified_teachers') }} as junior_qualified_teachers,
+    {{ to_int('primary_senior_title_teachers') }} as primary_senior_title_teachers,
+    {{ to_int('junior_senior_title_teachers') }} as junior_senior_title_teachers,
+    {{ to_int('primary_backbone_teachers') }} as primary_backbone_teachers,
+    {{ to_int('junior_backbone_teachers') }} as junior_backbone_teachers,
+    {{ to_int('primary_pe_arts_teachers') }} as primary_pe_arts_teachers,
+    {{ to_int('junior_pe_arts_teachers') }} as junior_pe_arts_teachers,
+    {{ to_num('teaching_area_m2') }} as teaching_area_m2,
+    {{ to_num('sports_area_m2') }} as sports_area_m2,
+    {{ to_num('equipment_value_10k_yuan') }} as equipment_value_10k_yuan,
+    {{ to_int('books') }} as books,
+    {{ to_int('computers') }} as computers,
+    {{ to_int('classrooms') }} as classrooms,
+    {{ to_int('multimedia_classrooms') }} as multimedia_classrooms,
+    {{ to_int('music_rooms') }} as music_rooms,
+    {{ to_int('art_rooms') }} as art_rooms,
+    {{ to_text('internet_access') }} as internet_access,
+    {{ to_num('bandwidth_mbps') }} as bandwidth_mbps,
+    {{ to_int('primary_max_class_size') }} as primary_max_class_size,
+    {{ to_int('junior_max_class_size') }} as junior_max_class_size,
+    {{ to_int('large_classes') }} as large_classes,
+    {{ to_int('junior_intake') }} as junior_intake,
+    {{ to_int('junior_graduates') }} as junior_graduates,
+    btrim(internet_access) = '是' as has_internet,
+    extra
+from source
