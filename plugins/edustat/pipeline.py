@@ -25,6 +25,7 @@ from edustat import divisions
 from edustat.config import Settings, load_settings
 from edustat.findings import Finding
 from edustat.intake import landing
+from edustat.warehouse import publish
 from edustat.warehouse.bootstrap import bootstrap
 from edustat.warehouse.connection import resolve_dsn
 from edustat.warehouse.load import copy_school_rows, read_frame, write_findings
@@ -320,10 +321,14 @@ def build_marts(ctx: RunContext) -> dict[str, Any]:
         log.info("no submission decided in this run: marts are already current")
         _set_run(dsn, ctx.run_id, dbt_status="skipped")
         return {"dbt": "skipped"}
-    result = dbt_build(dsn, ctx.settings.dbt_target, vars=_dbt_vars(ctx.settings))
+    publish.drop_next(dsn)
+    result = dbt_build(dsn, ctx.settings.dbt_target,
+                       vars=_dbt_vars(ctx.settings) | {"marts_schema": publish.NEXT})
     _set_run(dsn, ctx.run_id, dbt_status="success" if result.ok else "failed")
     if not result.ok:
+        # marts_next stays for the engineer to inspect; yesterday's marts keep serving.
         raise RuntimeError(f"dbt build failed: {result.summary()}")
+    publish.publish(dsn)
     if _docs_stale(ctx.settings.dbt_target):
         dbt_docs_generate(dsn, ctx.settings.dbt_target)
     return {"dbt": "success", "elapsed_s": round(result.elapsed, 1)}
