@@ -130,7 +130,7 @@ def _marts(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
 def _generate(out: Path) -> None:
     proc = subprocess.run(
         [str(VENV_BIN / "edustat"), "generate", "--province", "63", "--years", "2024-2025",
-         "--out", str(out), "--seed", "7", "--faulty", "1"],
+         "--out", str(out), "--seed", "7", "--faulty", "1", "--counties", "6"],
         env=_clean_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert any(out.rglob("*.xlsx")) or any(out.rglob("*.csv"))

@@ -39,7 +39,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from edustat.generate import generate
 
     summary = generate(args.province, _years(args.years), Path(args.out), seed=args.seed,
-                       faulty=args.faulty, scale=args.scale)
+                       faulty=args.faulty, scale=args.scale, counties=args.counties)
     print(summary.describe())
     return 0
 
@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEMO_SEED)
     p.add_argument("--faulty", type=int, default=0)
     p.add_argument("--scale", choices=["national"], default=None)
+    p.add_argument("--counties", type=int, default=None,
+                   help="only this many counties, spread over the province or country")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("run", help="run the nightly DAG once, now, through Airflow")
