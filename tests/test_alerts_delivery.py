@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+
 from edustat.alerts import Digest, build_digest, send, task_failure_callback
 from edustat.config import Settings, load_settings
 

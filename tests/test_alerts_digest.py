@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from edustat.alerting.deadline import deadline_for, is_past_deadline, parse_deadline
 from edustat.alerting.text import report_link
 from edustat.alerts import build_digest
