@@ -36,7 +36,7 @@ def run_demo(settings: Settings, regenerate: bool = False) -> int:
     docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     print()
     print(f"数据文档 GX Data Docs: {docs}")
-    print(f"dbt 文档 dbt docs:     {settings.dbt_target / 'index.html'}")
+    print(f"dbt 文档 dbt docs:     {settings.dbt_target / 'static_index.html'}")
     print("Airflow 界面 UI:        make airflow   (然后打开 then open http://127.0.0.1:8080)")
     print("查询 query the marts:   psql \"" + dsn + "\" -c 'select * from marts.region_summary'")
     print(f"省级报告 provincial report: {reports}")

@@ -362,7 +362,8 @@ def report_links(settings: Settings) -> dict[str, str]:
     docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     if docs.exists():
         links["data_docs"] = docs.as_uri()
-    dbt_docs = settings.dbt_target / "index.html"
+    # The static page embeds manifest and catalog: it opens from disk, no server needed.
+    dbt_docs = settings.dbt_target / "static_index.html"
     if dbt_docs.exists():
         links["dbt_docs"] = dbt_docs.as_uri()
     if settings.quarantine.exists():
