@@ -2,7 +2,7 @@
 
 Thresholds and CV limits are NOT here: they are read from the marts (`threshold`, `cv_limit`),
 because provinces publish stricter local numbers. Only the policy targets quoted in provincial
-plans live here, as /work/shared/spec/indicators.md ("Coverage, broadband and teacher ratios")
+plans live here, as the spec indicators.md ("Coverage, broadband and teacher ratios")
 lists them.
 """
 
