@@ -7,12 +7,7 @@ with sections as (
 grouped as (
     select
         school_year,
-        case
-            when grouping(county_code) = 0 then 'county'
-            when grouping(prefecture_code) = 0 then 'prefecture'
-            else 'province'
-        end as region_level,
-        coalesce(county_code, prefecture_code, province_code) as region_code,
+        {{ region_level_columns() }},
         section,
         count(*) as school_sections,
         sum(students) as students,

@@ -1,0 +1,10 @@
+{#- The level and code of a row of `group by rollup (province_code, prefecture_code, county_code)`:
+    written once for every model that recomputes figures at county, prefecture and province level. -#}
+{% macro region_level_columns() -%}
+        case
+            when grouping(county_code) = 0 then 'county'
+            when grouping(prefecture_code) = 0 then 'prefecture'
+            else 'province'
+        end as region_level,
+        coalesce(county_code, prefecture_code, province_code) as region_code
+{%- endmacro %}
