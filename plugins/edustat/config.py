@@ -52,8 +52,13 @@ class Settings:
         return self.home / "airflow"
 
     @cached_property
-    def data_docs(self) -> Path:
-        return self.home / "data_docs"
+    def gx_home(self) -> Path:
+        """The GX file project the night validates in (a copy of expectations/gx)."""
+        return self.home / "gx"
+
+    @cached_property
+    def data_docs_index(self) -> Path:
+        return self.gx_home / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
     @cached_property
     def dbt_target(self) -> Path:

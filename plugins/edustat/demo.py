@@ -33,7 +33,7 @@ def run_demo(settings: Settings, regenerate: bool = False) -> int:
     outcome = run_dag(settings, dsn)
     ok = print_run_summary(settings, dsn, outcome)
     reports = settings.reports / "index.html"
-    docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = settings.data_docs_index
     print()
     print(f"数据文档 GX Data Docs: {docs}")
     print(f"dbt 文档 dbt docs:     {settings.dbt_target / 'static_index.html'}")

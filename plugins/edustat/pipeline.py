@@ -197,7 +197,7 @@ def validate(ctx: RunContext) -> dict[str, int]:
         # carries a short list instead of 2,855 codes through every expectation.
         provinces = {str(c)[:2] for c in rows["county_folder"].unique()}
         units = [u for p in sorted(provinces) for u in divisions.province_counties(p)]
-        night = validate_night(build_frame(rows), ctx.settings.home / "gx", units)
+        night = validate_night(build_frame(rows), ctx.settings.gx_home, units)
         failing = 0
         for submission_id, findings in night.findings.items():
             write_findings(conn, submission_id, ctx.run_id, "validate", findings)
@@ -285,7 +285,7 @@ def decide(ctx: RunContext) -> dict[str, int]:
         conn.execute(
             "UPDATE ops.runs SET accepted = accepted + %s, rejected = rejected + %s"
             " WHERE run_id = %s", (accepted, rejected, ctx.run_id))
-    docs = ctx.settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = ctx.settings.data_docs_index
     with psycopg.connect(ctx.dsn()) as conn:
         for submission_id, county, file_name, path, checksum, received_at, found in to_quarantine:
             directory = landing.quarantine(Path(path), ctx.settings.quarantine, county,
@@ -359,7 +359,7 @@ def _set_run(dsn: str, run_id: str, **values: Any) -> None:
 
 def report_links(settings: Settings) -> dict[str, str]:
     links = {}
-    docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = settings.data_docs_index
     if docs.exists():
         links["data_docs"] = docs.as_uri()
     # The static page embeds manifest and catalog: it opens from disk, no server needed.

@@ -48,7 +48,7 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> b
             print(f"    退回通知 report: {report}")
     if counts:
         print("marts 行数 row counts: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
-    docs = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = settings.data_docs_index
     if docs.exists():
         print(f"校验明细 GX Data Docs: {docs}")
     print(f"Airflow log: {outcome.log_path}")
