@@ -25,7 +25,7 @@ from edustat import divisions
 from edustat.config import Settings, load_settings
 from edustat.findings import Finding
 from edustat.intake import landing
-from edustat.warehouse import publish
+from edustat.warehouse import build_scope, publish
 from edustat.warehouse.bootstrap import bootstrap
 from edustat.warehouse.connection import resolve_dsn
 from edustat.warehouse.load import copy_school_rows, read_frame, write_findings
@@ -43,7 +43,8 @@ class RunContext:
 
     @property
     def landing_dir(self) -> Path:
-        return self.landing or self.settings.landing
+        # The DAG's `landing` param arrives as text (edustat run --landing DIR).
+        return Path(self.landing) if self.landing else self.settings.landing
 
     def dsn(self) -> str:
         return resolve_dsn(self.settings)
@@ -150,6 +151,10 @@ def read_and_stage(ctx: RunContext) -> dict[str, int]:
             conn.execute("UPDATE ops.submissions SET row_count = %s WHERE submission_id = %s",
                          (len(result.rows), submission_id))
             staged += 1
+    if rows_total:
+        # Fresh statistics for tonight's queries (validation, dbt); autovacuum comes later.
+        with psycopg.connect(ctx.dsn(), autocommit=True) as conn:
+            conn.execute("ANALYZE raw.school_rows")
     return {"submissions": staged, "rows": rows_total}
 
 
@@ -300,38 +305,44 @@ def decide(ctx: RunContext) -> dict[str, int]:
     return {"accepted": accepted, "rejected": rejected}
 
 
-def _changed_this_run(conn: psycopg.Connection, run_id: str) -> int:
-    return conn.execute(
-        "SELECT count(*) FROM ops.submissions WHERE decided_run_id = %s AND status <> 'duplicate'",
-        (run_id,),
-    ).fetchone()[0]
-
-
 @step
 def build_marts(ctx: RunContext) -> dict[str, Any]:
-    """dbt build (models, seeds, tests); a failing test fails the task and the run."""
-    from edustat.transform import dbt_build, dbt_docs_generate
+    """dbt build (models, seeds, tests) of what changed since the marts were last published,
+    into marts_next; swapped in only when every test passed. A failing test fails the run."""
+    from edustat.transform import PROJECT_DIR, dbt_build, dbt_docs_generate
 
     dsn = ctx.dsn()
+    dbt_vars = _dbt_vars(ctx.settings)
+    fingerprint = build_scope.project_fingerprint(PROJECT_DIR, dbt_vars)
     with psycopg.connect(dsn) as conn:
-        changed = _changed_this_run(conn, ctx.run_id)
-        built_before = conn.execute(
-            "SELECT to_regclass('marts.submission_status') IS NOT NULL").fetchone()[0]
-    if changed == 0 and built_before:
-        log.info("no submission decided in this run: marts are already current")
+        scope = build_scope.plan(conn, fingerprint)
+    if scope.empty:
+        log.info("no county-year changed since the marts were published: nothing to build")
         _set_run(dsn, ctx.run_id, dbt_status="skipped")
         return {"dbt": "skipped"}
-    publish.drop_next(dsn)
-    result = dbt_build(dsn, ctx.settings.dbt_target,
-                       vars=_dbt_vars(ctx.settings) | {"marts_schema": publish.NEXT})
-    _set_run(dsn, ctx.run_id, dbt_status="success" if result.ok else "failed")
+    log.info("dbt: %s", scope.describe())
+    if scope.full:
+        publish.drop_next(dsn)
+    else:
+        publish.clone_to_next(dsn)
+    scope_var = scope.dbt_var()
+    result = dbt_build(
+        dsn, ctx.settings.dbt_target,
+        vars=dbt_vars | {"marts_schema": publish.NEXT}
+        | ({"build_scope": scope_var} if scope_var is not None else {}),
+        full_refresh=scope.full,
+        # Seeds are part of the fingerprint: unchanged since the last build when incremental.
+        exclude=None if scope.full else "resource_type:seed")
     if not result.ok:
+        _set_run(dsn, ctx.run_id, dbt_status="failed")
         # marts_next stays for the engineer to inspect; yesterday's marts keep serving.
         raise RuntimeError(f"dbt build failed: {result.summary()}")
-    publish.publish(dsn)
+    publish.publish(dsn, build_scope.fingerprint_comment(fingerprint))
+    # Only now are this run's county-years published (build_scope reads dbt_status).
+    _set_run(dsn, ctx.run_id, dbt_status="success")
     if _docs_stale(ctx.settings.dbt_target):
         dbt_docs_generate(dsn, ctx.settings.dbt_target)
-    return {"dbt": "success", "elapsed_s": round(result.elapsed, 1)}
+    return {"dbt": "success", "elapsed_s": round(result.elapsed, 1), "scope": scope.describe()}
 
 
 def _docs_stale(target: Path) -> bool:
@@ -373,26 +384,33 @@ def report_links(settings: Settings) -> dict[str, str]:
 
 @step
 def build_reports(ctx: RunContext) -> dict[str, Any]:
-    """Reports of the years this night changed (and later years, whose year-over-year figures
-    moved with them); all years on the first night or when asked for one year."""
+    """Reports of what this night changed: the counties decided tonight, in their year and in
+    every later year (whose year-over-year figures moved with them); all years on the first
+    night, the whole year when asked for one year."""
     from edustat.reports import build_reports as render
 
     dsn = ctx.dsn()
     years: list[int] | None
+    counties: dict[int, set[str]] | None = None
     if ctx.year:
         years = [ctx.year]
     elif not (ctx.settings.reports / "index.html").exists():
         years = None
     else:
+        counties = {}
         with psycopg.connect(dsn) as conn:
-            years = [r[0] for r in conn.execute(
-                """SELECT DISTINCT y.school_year FROM ops.submissions y
-                   WHERE y.school_year >= (SELECT min(school_year) FROM ops.submissions
-                                           WHERE decided_run_id = %s) ORDER BY 1""",
-                (ctx.run_id,))]
-        if not years:
+            for county, year in conn.execute(
+                    """SELECT DISTINCT d.county_code, y.school_year FROM ops.submissions d
+                       JOIN (SELECT DISTINCT school_year FROM ops.submissions) y
+                         ON y.school_year >= d.school_year
+                       WHERE d.decided_run_id = %s AND d.status <> 'duplicate'""",
+                    (ctx.run_id,)):
+                counties.setdefault(year, set()).add(county)
+        if not counties:
             return {"reports": "unchanged", "years": []}
-    result = render(dsn, ctx.settings.reports, years=years, links=report_links(ctx.settings))
+        years = sorted(counties)
+    result = render(dsn, ctx.settings.reports, years=years, links=report_links(ctx.settings),
+                    counties=counties)
     return {"reports": str(ctx.settings.reports / "index.html"),
             "years": sorted(result.provincial)}
 

@@ -153,6 +153,8 @@ def dbt_build(
     target_dir: Path,
     select: str | None = None,
     vars: dict[str, Any] | None = None,  # named like dbt's --vars on purpose
+    full_refresh: bool = False,
+    exclude: str | None = None,
 ) -> DbtResult:
     """`dbt build` (seeds, models, unit and data tests) into the warehouse at `dsn`.
 
@@ -161,6 +163,7 @@ def dbt_build(
     atomic, so readers see old or new tables, never a half-built one).
     vars: e.g. {"jurisdiction": ["63"]}; without it the models fall back to the
     EDUSTAT_JURISDICTION environment variable.
+    full_refresh: rebuild incremental models from scratch (edustat.warehouse.build_scope).
     """
     target_dir = Path(target_dir).resolve()
     results_path = target_dir / "run_results.json"
@@ -168,6 +171,10 @@ def dbt_build(
     args = ["build", *_common_args(target_dir)]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
+    if full_refresh:
+        args.append("--full-refresh")
     if vars:
         args += ["--vars", json.dumps(vars, ensure_ascii=False)]
     returncode, output, elapsed = _run(args, dsn, target_dir)

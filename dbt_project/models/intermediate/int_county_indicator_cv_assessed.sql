@@ -3,8 +3,11 @@
 -- composite CV (arithmetic mean of the method's indicator CVs, NULL unless all are defined)
 -- and cv_ok (NULL when the CV or the limit is NULL). A section with no school in scope gets
 -- schools = 0 and NULL values (n = 0: undefined, not 0).
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
 with sections as (
     select * from {{ ref('int_school_sections_split') }}
+    where {{ in_build_scope() }}
 ),
 
 thresholds as (
@@ -13,6 +16,7 @@ thresholds as (
 
 computed as (
     select * from {{ ref('int_county_indicator_cv_computed') }}
+    where {{ in_build_scope() }}
 ),
 
 sections_present as (

@@ -1,6 +1,8 @@
 -- 初中三年巩固率 per county-year: junior graduates of year Y over junior grade-1 intake of
 -- year Y−3, county totals of the current submissions. Never capped (in-migration can push it
 -- past 100 %); NULL when year Y−3 has no accepted submission or its intake is 0.
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope(level='retention') }}") }}
 with counties as (
     select * from {{ ref('int_submissions_current') }}
 ),
@@ -35,3 +37,4 @@ from totals as this_year
 left join totals as base_year
     on base_year.county_code = this_year.county_code
    and base_year.school_year = this_year.school_year - 3
+where {{ in_build_scope('this_year.county_code', 'this_year.school_year', level='retention') }}

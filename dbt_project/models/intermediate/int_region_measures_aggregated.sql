@@ -2,12 +2,16 @@
 -- province, in one pass with grouping sets: every level is recomputed from school rows,
 -- never averaged from the level below. The county marts and region_summary read their
 -- figures from here so each formula is written once.
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope('province_code', level='province') }}") }}
 with schools as (
     select * from {{ ref('int_school_rows_current') }}
+    where {{ in_build_scope('province_code', level='province') }}
 ),
 
 sections as (
     select * from {{ ref('int_school_sections_split') }}
+    where {{ in_build_scope('province_code', level='province') }}
 ),
 
 divisions as (

@@ -1,8 +1,11 @@
 -- The school rows of each county-year's current submission, typed, with the county's codes.
 -- County and year come from the submission (landing folder, accepted file), which validation
 -- has checked against every row.
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
 with current_submissions as (
     select * from {{ ref('int_submissions_current') }}
+    where {{ in_build_scope() }}
 ),
 
 school_rows as (

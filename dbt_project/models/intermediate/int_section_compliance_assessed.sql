@@ -1,8 +1,11 @@
 -- 2017 school compliance per school section: a section is compliant when it meets at least
 -- compliance_min_indicators_met (6) of the seven thresholds and every unmet one reaches
 -- compliance_floor_ratio (85 %) of its threshold. Thresholds per section from the seed.
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
 with indicator_values as (
     select * from {{ ref('int_section_indicators_computed') }}
+    where {{ in_build_scope() }}
 ),
 
 thresholds as (

@@ -3,8 +3,11 @@
 -- teachers, ㎡, 元, books, computers, rooms), its students Pᵢ, and the value xᵢ / Pᵢ × k with
 -- k = 100 for the per-100 indicators (indicators seed). Long form so the CV macro, the
 -- compliance rule and the resource gaps each read one shape.
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
 with sections as (
     select * from {{ ref('int_school_sections_split') }}
+    where {{ in_build_scope() }}
 ),
 
 indicators as (

@@ -1,8 +1,11 @@
 -- What each school section lacks to reach each 2017 threshold it misses, in real units
 -- (teachers, ㎡, 元, rooms): threshold × students / k − the section's resource total, k = 100
 -- for per-100 indicators. One row per missed threshold; met thresholds have no row.
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
 with indicator_values as (
     select * from {{ ref('int_section_indicators_computed') }}
+    where {{ in_build_scope() }}
 ),
 
 thresholds as (
@@ -16,6 +19,7 @@ indicators as (
 
 sections as (
     select * from {{ ref('int_school_sections_split') }}
+    where {{ in_build_scope() }}
 )
 
 select

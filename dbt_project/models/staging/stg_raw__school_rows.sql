@@ -1,9 +1,8 @@
 -- Every raw school row (accepted and rejected files) with typed columns. Casts are guarded
 -- (see macros/staging_casts.sql) because rows of rejected files may hold anything.
-with source as (
-    select * from {{ source('raw', 'school_rows') }}
-)
-
+-- No `with source as (...)` here: Postgres cannot flatten a view holding a WITH clause into
+-- the query that reads it, so a join on submission_id could not use raw's primary key and
+-- every night would cast all of raw (2 s nationally) to read one county's rows.
 select
     submission_id,
     county_folder,
@@ -50,4 +49,4 @@ select
     {{ to_int('junior_graduates') }} as junior_graduates,
     btrim(internet_access) = '是' as has_internet,
     extra
-from source
+from {{ source('raw', 'school_rows') }}

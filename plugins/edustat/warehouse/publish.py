@@ -8,6 +8,7 @@ test never reaches a ministry, and all marts change together in one transaction.
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 NEXT = "marts_next"
 RETIRED = "marts_retired"
@@ -18,8 +19,31 @@ def drop_next(dsn: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
 
 
-def publish(dsn: str) -> None:
+def clone_to_next(dsn: str) -> int:
+    """`marts_next` as a copy of the published marts, for an incremental build to update.
+
+    Copying costs seconds; building in place would let a failing test reach the ministries.
+    Returns the number of tables copied.
+    """
     with psycopg.connect(dsn) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
+        conn.execute(f"CREATE SCHEMA {NEXT}")
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'marts' ORDER BY 1")]
+        for table in tables:
+            source = sql.Identifier("marts", table)
+            target = sql.Identifier(NEXT, table)
+            conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(target, source))
+            conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(target, source))
+    return len(tables)
+
+
+def publish(dsn: str, fingerprint_comment: str | None = None) -> None:
+    """Swap `marts_next` in; `fingerprint_comment` records what built it (build_scope)."""
+    with psycopg.connect(dsn) as conn:
+        if fingerprint_comment is not None:
+            conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                sql.Identifier(NEXT), sql.Literal(fingerprint_comment)))
         conn.execute(f"DROP SCHEMA IF EXISTS {RETIRED} CASCADE")
         conn.execute(f"ALTER SCHEMA marts RENAME TO {RETIRED}")
         conn.execute(f"ALTER SCHEMA {NEXT} RENAME TO marts")
