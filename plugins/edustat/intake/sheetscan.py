@@ -83,6 +83,9 @@ class SheetScanner:
         self._sd_close = b"</" + prefix + b"sheetData>"
         # Possessive `*+`: a self-closing `<c .../>` (no value) fails at once, no backtracking.
         self._cell_fast = re.compile(rb"<" + p + rb"c(\s[^>/]*+)?>")
+        # The positions of the same cells, all at once (see _cells_in_bulk).
+        self._cell_refs = re.compile(
+            rb"<" + p + rb'c\s(?:[^>/]*?\s)?r="([A-Z]{1,3})([0-9]{1,7})"[^>/]*+>')
         self._tag_precise = re.compile(rb"<" + p + rb"(row|c)(?=[\s/>])([^>]*)>")
         self._formula = re.compile(rb"<" + p + rb"f(?=[\s/>])")
         self._value_text = re.compile(rb"<" + p + rb"v>([^<]*)<")
@@ -127,7 +130,35 @@ class SheetScanner:
                 self._state = "after"
         self._buf = buf[cut:]
 
+    def _cells_in_bulk(self, buf: bytes, lo: int, hi: int) -> bool:
+        """The common chunk, handled by C-level regex calls instead of a loop per cell.
+
+        Only when it has no formula and no error cell, every value cell has its position and
+        all of them are within the limits: then only the counts and the extent are needed.
+        Otherwise (False) the loop in _cells decides, with the exact cell for each finding.
+        """
+        if self._formula.search(buf, lo, hi) or buf.find(b't="e"', lo, hi) >= 0:
+            return False
+        refs = self._cell_refs.findall(buf, lo, hi)
+        if len(refs) != sum(1 for _ in self._cell_fast.finditer(buf, lo, hi)):
+            return False  # a cell without r="…": the loop raises NeedsPositions
+        if not refs:
+            return True
+        max_row = max(int(row) for _, row in refs)
+        max_col = max(column_index(letters.decode()) for letters in {c for c, _ in refs})
+        if max_row > self.limits.max_rows or max_col >= self.limits.max_columns:
+            return False
+        scan = self.scan
+        scan.value_cells += len(refs)
+        scan.max_row = max(scan.max_row, max_row)
+        scan.max_col = max(scan.max_col, max_col)
+        letters, row = refs[-1]
+        self._last_cell = (int(row), column_index(letters.decode()))
+        return True
+
     def _cells(self, buf: bytes, lo: int, hi: int) -> None:
+        if not self.precise and self._cells_in_bulk(buf, lo, hi):
+            return
         positions: list[int] = []
         places: list[tuple[int, int]] = []
         if self.precise:

@@ -296,10 +296,9 @@ def build_table(
             f"there are no school rows below the header (row {header_row})",
         ))
         return Table(empty_rows(), findings, header_row)
-    # Built column by column as object Series: pandas 3 would otherwise infer its string
-    # dtype and turn every None into NaN, which is not the contract's None.
-    frame = pd.DataFrame({
-        name: pd.Series([r[name] for r in records], dtype=object) for name in ROW_COLUMNS
-    })
+    # dtype=object: pandas 3 would otherwise infer its string dtype and turn every None into
+    # NaN, which is not the contract's None.
+    frame = pd.DataFrame({name: [r[name] for r in records] for name in ROW_COLUMNS},
+                         dtype=object)
     frame["row_number"] = frame["row_number"].astype("int64")
     return Table(frame, findings, header_row)

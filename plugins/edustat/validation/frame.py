@@ -3,21 +3,29 @@
 Validating one frame (not one per county) is what keeps validation bulk: one GX run per night
 whatever the number of counties. Typed copies `<key>__n` carry numbers for range and
 cross-field rules; the text columns keep what the county wrote for type rules and messages.
+
+Text columns are Arrow-backed strings (missing = NaN, as pandas' own `str` dtype): GX filters
+the whole frame for every expectation's domain and matches regexes column by column, and on
+a national night (270,000 rows × 70 columns, 86 expectations) Python object columns make
+that 20 s instead of 9 s.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from edustat.columns import KEYS, NUMERIC_KEYS
 from edustat.rules import n
 
 META_COLUMNS = ("submission_id", "county_folder", "row_number")
+TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 
 
 def build_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """rows: META_COLUMNS + KEYS (text). Returns the frame the suite runs on."""
     frame = rows.loc[:, [*META_COLUMNS, *KEYS]].reset_index(drop=True)
+    frame = frame.astype({key: TEXT for key in ("county_folder", *KEYS)})
     for key in NUMERIC_KEYS:
         frame[n(key)] = pd.to_numeric(frame[key], errors="coerce")
     frame["classes_total__n"] = frame[n("primary_classes")].fillna(0) + frame[
