@@ -6,7 +6,7 @@ rebuilt while a `ministry_reader` login counts every mart in a tight loop. Then:
 
 - history: every other year's rows are identical in every mart, column for column, except the
   county's readiness row of 2024, whose 初中三年巩固率 divides by the 2021 intake and must follow
-  the new file (why marts are rebuilt in full rather than per changed year); 2021 is served from
+  the new file (why a night's scope carries the retention of Y+3); 2021 is served from
   the new file;
 - no empty window: the reader never got 0 rows or an error (permission errors included: grants
   travel with the swapped-in table), and it did read both the old and the new tables;
