@@ -28,7 +28,7 @@ from edustat.intake import landing
 from edustat.warehouse import build_scope, publish
 from edustat.warehouse.bootstrap import bootstrap
 from edustat.warehouse.connection import resolve_dsn
-from edustat.warehouse.load import copy_school_rows, read_frame, write_findings
+from edustat.warehouse.load import copy_school_rows, read_text_frame, write_findings
 
 log = logging.getLogger(__name__)
 
@@ -170,18 +170,17 @@ def _unknown_folder(county: str) -> Finding:
 def _readable_frame(conn: psycopg.Connection, ids: list[int]) -> Any:
     from edustat.columns import KEYS
 
-    return read_frame(
+    meta = ["submission_id", "county_folder", "row_number"]
+    return read_text_frame(
         conn,
-        f"""SELECT r.submission_id, r.county_folder, r.row_number,
-                   {", ".join(f"r.{k}" for k in KEYS)}
+        f"""SELECT {", ".join(f"r.{k}" for k in (*meta, *KEYS))}
             FROM raw.school_rows r
             WHERE r.submission_id = ANY(%s)
               AND NOT EXISTS (SELECT 1 FROM ops.validation_results v
                               WHERE v.submission_id = r.submission_id
                                 AND v.stage = 'read' AND v.severity = 'critical')
             ORDER BY r.submission_id, r.row_number""",
-        (ids,),
-    )
+        (ids,), [*meta, *KEYS], int_columns=("submission_id", "row_number"))
 
 
 @step

@@ -64,7 +64,7 @@ def _type_rules() -> list[Rule]:
             rules.append(Rule(
                 f"type__{c.key}", "critical", c.key, "应为非负数",
                 "must be a non-negative number", "expect_column_values_to_match_regex",
-                {"column": c.key, "regex": r"^\d+(\.\d+)?$"},
+                {"column": c.key, "regex": r"^\d+(?:\.\d+)?$"},
             ))
         elif c.kind in ("code", "yesno"):
             allowed = "、".join(c.allowed)
