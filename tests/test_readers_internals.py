@@ -1,6 +1,7 @@
 """Protects the pieces under read_submission: value normalisation rules, the streaming sheet
 scanner (same answer whatever the chunking), zip verification of stored members, the heavy
-million-<row> sheet, a reproducible corpus, and rows that load into raw.school_rows as is.
+million-<row> sheet, a reproducible corpus, and rows that load into raw.school_rows as is
+(through the COPY text the read workers build, tabs, newlines and backslashes included).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from edustat.intake.normalize import is_blank, normalize_value, render_number
 from edustat.intake.readers import ReadLimits, read_submission
 from edustat.intake.sheetscan import CellMark, SheetScanner
 from edustat.intake.table import Table, build_table
+from edustat.warehouse.load import copy_school_rows, school_rows_payload
 
 CORPUS = Path(__file__).parent / "corpus"
 LIMITS = ReadLimits(
@@ -160,25 +162,25 @@ def test_corpus_is_reproducible(tmp_path: Path) -> None:
 
 def test_rows_load_into_the_raw_table(warehouse: str) -> None:
     result = read_submission(CORPUS / "good" / "unknown_columns.xlsx", COUNTY, LIMITS)
-    columns = ["row_number", *KEYS, "extra"]
-    meta = (1, COUNTY, "unknown_columns.xlsx", "abc", dt.datetime.now(dt.UTC))
+    meta = {"submission_id": 1, "county_folder": COUNTY, "file_name": "unknown_columns.xlsx",
+            "checksum": "abc", "received_at": dt.datetime.now(dt.UTC)}
+    # Characters that end a COPY field or row, and a backslash, must arrive as they were.
+    rows = result.rows.copy()
+    rows.loc[2, "school_name"] = "西\t校\\区\n二部\r"
     with psycopg.connect(warehouse) as conn:
-        with conn.cursor().copy(
-            "COPY raw.school_rows (submission_id, county_folder, file_name, checksum, "
-            f"received_at, {', '.join(columns)}) FROM STDIN"
-        ) as copy:
-            for record in result.rows[columns].itertuples(index=False):
-                copy.write_row((*meta, *record))
+        copy_school_rows(conn, school_rows_payload(meta, rows))
         loaded = conn.execute(
-            "SELECT row_number, school_code, primary_students, bandwidth_mbps, extra "
-            "FROM raw.school_rows ORDER BY row_number"
+            "SELECT row_number, school_code, primary_students, bandwidth_mbps, extra, "
+            "school_name, county_folder, file_name FROM raw.school_rows ORDER BY row_number"
         ).fetchall()
-    assert loaded == [
+    assert [r[:5] for r in loaded] == [
         (2, "0630102001", "1234", "1000", {"备注": "新建校区", "联系电话": "0971-8123456"}),
         (3, "0630102002", "0", "500", {"联系电话": "0971-8123457"}),
         (4, "0630102003", "600", "200", {"备注": "撤并后新设"}),
     ]
     assert json.loads(result.rows.loc[0, "extra"]) == loaded[0][4]
+    assert loaded[2][5] == "西\t校\\区\n二部\r"
+    assert {r[6:] for r in loaded} == {(COUNTY, "unknown_columns.xlsx")}
 
 
 def _table(rows: list[list[object]], marks: dict | None = None) -> Table:

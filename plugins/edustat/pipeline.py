@@ -28,7 +28,12 @@ from edustat.intake import landing
 from edustat.warehouse import build_scope, publish
 from edustat.warehouse.bootstrap import bootstrap
 from edustat.warehouse.connection import resolve_dsn
-from edustat.warehouse.load import copy_school_rows, read_text_frame, write_findings
+from edustat.warehouse.load import (
+    copy_school_rows,
+    read_text_frame,
+    school_rows_payload,
+    write_findings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +109,30 @@ def discover(ctx: RunContext) -> dict[str, int]:
 _PARALLEL_READ_FROM = 16
 
 
-def _read_one(args: tuple[str, str, Any]) -> Any:
+@dataclass(frozen=True)
+class _Staged:
+    """What a read worker sends back: findings, the row count and the rows as COPY text."""
+
+    findings: list[Finding]
+    rows: int
+    payload: bytes
+
+
+def _read_one(args: tuple[str, str, Any, dict[str, Any]]) -> _Staged:
     from edustat.intake.readers import read_submission
 
-    path, county, limits = args
-    return read_submission(Path(path), county, limits)
+    path, county, limits, meta = args
+    result = read_submission(Path(path), county, limits)
+    payload = school_rows_payload(meta, result.rows) if len(result.rows) else b""
+    return _Staged(list(result.findings), len(result.rows), payload)
 
 
-def _read_all(pending: list[tuple[Any, ...]], limits: Any) -> Iterator[tuple[tuple, Any]]:
+def _read_all(pending: list[tuple[Any, ...]], limits: Any) -> Iterator[tuple[tuple, _Staged]]:
     """Read the night's files, in parallel on every core when there are many; in order."""
-    jobs = [(p[3], p[1], limits) for p in pending]
+    jobs = [(landing_path, county, limits,
+             {"submission_id": submission_id, "county_folder": county, "file_name": file_name,
+              "checksum": checksum, "received_at": received_at})
+            for submission_id, county, file_name, landing_path, checksum, received_at in pending]
     if len(jobs) < _PARALLEL_READ_FROM or (os.cpu_count() or 1) < 2:
         yield from zip(pending, map(_read_one, jobs), strict=True)
         return
@@ -137,19 +156,16 @@ def read_and_stage(ctx: RunContext) -> dict[str, int]:
         # A retried task starts over for the submissions it had not finished deciding.
         conn.execute("DELETE FROM raw.school_rows WHERE submission_id = ANY(%s)", (ids,))
         conn.execute("DELETE FROM ops.validation_results WHERE submission_id = ANY(%s)", (ids,))
-        for (submission_id, county, file_name, _, checksum, received_at), result in _read_all(
-                pending, limits):
-            findings = list(result.findings)
+        for (submission_id, county, *_), result in _read_all(pending, limits):
+            findings = result.findings
             if county not in known:
                 findings.append(_unknown_folder(county))
             write_findings(conn, submission_id, ctx.run_id, "read", findings)
-            if len(result.rows):
-                meta = {"submission_id": submission_id, "county_folder": county,
-                        "file_name": file_name, "checksum": checksum,
-                        "received_at": received_at}
-                rows_total += copy_school_rows(conn, meta, result.rows)
+            if result.rows:
+                copy_school_rows(conn, result.payload)
+                rows_total += result.rows
             conn.execute("UPDATE ops.submissions SET row_count = %s WHERE submission_id = %s",
-                         (len(result.rows), submission_id))
+                         (result.rows, submission_id))
             staged += 1
     if rows_total:
         # Fresh statistics for tonight's queries (validation, dbt); autovacuum comes later.

@@ -30,18 +30,35 @@ def copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str],
     return count
 
 
-def copy_school_rows(conn: psycopg.Connection, meta: dict[str, Any], rows: pd.DataFrame) -> int:
-    """COPY one submission's canonical rows into raw.school_rows (load metadata on each row)."""
-    columns = [*RAW_META, *KEYS, "extra"]
-    head = [meta[k] for k in RAW_META[:-1]]
+# COPY's text format: backslash escapes for the four characters that would end a field or row.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+RAW_COLUMNS = (*RAW_META, *KEYS, "extra")
 
-    def gen() -> Iterable[list[Any]]:
-        for record in rows.itertuples(index=False):
-            values = record._asdict()
-            yield [*head, int(values["row_number"]), *(values[k] for k in KEYS),
-                   values.get("extra")]
 
-    return copy_rows(conn, "raw.school_rows", columns, gen())
+def _copy_field(value: Any) -> str:
+    return "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
+
+
+def school_rows_payload(meta: dict[str, Any], rows: pd.DataFrame) -> bytes:
+    """One submission's canonical rows as COPY text for raw.school_rows (RAW_COLUMNS order).
+
+    Built where the file was read (a worker process on a national night), so the process that
+    holds the connection only streams bytes.
+    """
+    head = "\t".join(_copy_field(meta[k]) for k in RAW_META[:-1])
+    columns = [rows["row_number"].astype("int64").tolist(),
+               *(rows[k].tolist() for k in KEYS),
+               rows["extra"].tolist() if "extra" in rows else [None] * len(rows)]
+    lines = [head + "\t" + "\t".join(_copy_field(v) for v in values)
+             for values in zip(*columns, strict=True)]
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def copy_school_rows(conn: psycopg.Connection, payload: bytes) -> None:
+    """COPY a school_rows_payload into raw.school_rows."""
+    with conn.cursor().copy(
+            f"COPY raw.school_rows ({', '.join(RAW_COLUMNS)}) FROM STDIN") as copy:
+        copy.write(payload)
 
 
 def write_findings(conn: psycopg.Connection, submission_id: int, run_id: str, stage: str,
