@@ -48,8 +48,7 @@ class RunContext:
 
     @property
     def landing_dir(self) -> Path:
-        # The DAG's `landing` param arrives as text (edustat run --landing DIR).
-        return Path(self.landing) if self.landing else self.settings.landing
+        return self.landing or self.settings.landing
 
     def dsn(self) -> str:
         return resolve_dsn(self.settings)
