@@ -4,6 +4,9 @@ Protects what a ministry analyst opens: every mart of the year on its own sheet 
 headers, a frozen header row and an autofilter; cells equal the marts' values (read back with
 openpyxl and compared with a fresh query); ratios, CVs and counts carry their number formats;
 and a school named `=HYPERLINK(...)` stays a text cell — no formula anywhere in the file.
+The streaming writer itself (xlsx.py): text with XML-special or control characters stays the
+same text in a well-formed file, numbers keep the digits Postgres printed, and a non-finite
+numeric becomes an error cell instead of a corrupt workbook.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from edustat.reports import ReportsResult, build_reports
 from edustat.reports.excel import sheet_name
 from edustat.reports.labels import column_label
 from edustat.reports.marts import MART_TABLES, ORDER_BY
+from edustat.reports.xlsx import Column, Workbook
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -132,3 +136,24 @@ def test_formula_injection_is_text(built: tuple[str, ReportsResult]) -> None:
         for name in z.namelist():
             if name.startswith("xl/worksheets/"):
                 assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+def test_writer_keeps_text_as_text_and_numbers_exact(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    texts = ['a&b<c>"', "  前导空格", "=SUM(A1)", "+86 971", "换行\n制表\t", "ctl\x01x"]
+    numbers = ["1.5", "12345.678901234567", "NaN", "-3", "-Infinity", "0.35714285714285714286"]
+    with Workbook(path) as wb:
+        count = wb.add_table("表", [Column("文本", 10, "num", 25), Column("数值", 10, "num", 1700)],
+                             zip(texts, numbers, strict=True))
+    assert count == len(texts)
+    ws = openpyxl.load_workbook(path)["表"]
+    cells = [row for row in ws.iter_rows(min_row=2)]
+    assert all(row[0].data_type == "s" for row in cells)
+    # Excel decodes _x0001_ back to the control character XML cannot carry.
+    assert [row[0].value for row in cells] == [*texts[:-1], "ctl_x0001_x"]
+    assert [row[1].value for row in cells] == [1.5, 12345.678901234567, "#NUM!", -3, "#NUM!",
+                                               0.35714285714285714286]
+    assert [row[1].data_type for row in cells] == ["n", "n", "e", "n", "e", "n"]
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    assert b"<v>0.35714285714285714286</v>" in sheet and b"<f" not in sheet
