@@ -170,12 +170,17 @@ def all_pages(result: ReportsResult) -> list[Path]:
 
 
 def assert_links_resolve(result: ReportsResult) -> None:
-    """Every page-to-page link lands on a file that exists (the given links are external)."""
+    """Every page-to-page link lands on a file that exists (the given links are external), and
+    every in-page link on an element of the page."""
     external = {"data_docs", "dbt_docs", "rejections"}
     for path in all_pages(result):
-        for el in Page(path).elements:
+        page = Page(path)
+        for el in page.elements:
             href = el.get("href")
             if not href or el.get("data-link") in external or href.startswith("https://"):
+                continue
+            if href.startswith("#"):
+                assert page.find(id=href[1:]), f"{path}: no element for {href}"
                 continue
             assert (path.parent / href).resolve().is_file(), f"{path}: broken link {href}"
 

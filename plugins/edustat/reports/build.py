@@ -1,36 +1,42 @@
-"""build_reports: marts -> provincial HTML report, county scorecards and an Excel workbook.
+"""build_reports: marts -> year reports, county scorecards and Excel workbooks.
 
 Layout under out_dir:
-    index.html                          years, links
-    <year>/index.html                   provincial report
-    <year>/county/<county_code>.html    scorecards
-    <year>/edustat_<year>.xlsx          one sheet per mart
+    index.html                                      years, links
+    <year>/index.html                               the year's report (its province, or all)
+    <year>/county/<county_code>.html                scorecards
+    <year>/edustat_<year>.xlsx                      one sheet per mart (see excel.py)
+    <year>/provinces/edustat_<year>_<province>.xlsx when the year spans several provinces
+
+Rebuilding what a change touches: `counties` maps a year to the counties whose data changed.
+For such a year whose pages exist, only these are rewritten: the scorecards of every county in
+the changed counties' provinces (a scorecard compares the county with its province), the
+year's page, the index, and the workbooks holding those counties (with several provinces:
+their province workbooks and the year workbook). Every other file keeps its bytes and mtime.
+A year whose pages do not exist yet, or whose layout changed (one province <-> several), is
+built whole.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edustat.reports.excel import write_workbook
-from edustat.reports.figures import (
-    area_figures,
-    area_name,
-    province_codes,
-    report_scope,
-    thresholds,
-)
-from edustat.reports.marts import MART_TABLES, SCHOOL_TABLES, Snapshot, Table, snapshot
+from edustat.reports.excel import YearExport, export_year, province_workbook, year_workbook
+from edustat.reports.figures import area_figures, area_name, province_codes, report_scope
+from edustat.reports.marts import Snapshot, snapshot
 from edustat.reports.pages import (
-    counties_of_year,
+    CountyNames,
     county_context,
-    county_names,
+    county_provinces,
     environment,
     index_context,
     province_context,
+    province_of_code,
 )
 
 
@@ -40,10 +46,29 @@ class ReportsResult:
     index: Path
     years: list[int] = field(default_factory=list)
     provincial: dict[int, Path] = field(default_factory=dict)
+    # The scorecards written by this build (a scoped year: only the affected provinces').
     counties: dict[int, dict[str, Path]] = field(default_factory=dict)
     excel: dict[int, Path] = field(default_factory=dict)
+    # Province workbooks written by this build (years spanning several provinces).
+    province_excel: dict[int, dict[str, Path]] = field(default_factory=dict)
+    # Years rebuilt only for the counties that changed (see the module docstring).
+    scoped: list[int] = field(default_factory=list)
     # Mart tables that did not exist when the reports were built (their sections are empty).
     missing_tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Year:
+    """What every page needs to know about a year, gathered before its rows are released."""
+
+    scope: str | None
+    scope_name: str
+    provinces: list[str]
+    province_of: dict[str, str]  # county -> province
+
+    @property
+    def counties(self) -> list[str]:
+        return sorted(self.province_of)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -62,84 +87,122 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _excel_name(year: int) -> str:
-    return f"edustat_{year}.xlsx"
+def _survey(snap: Snapshot, years: list[int], names: CountyNames) -> dict[int, _Year]:
+    """One pass over the years, one year's rows in memory at a time: scopes, counties, names,
+    and the area figures the trend charts of every year page draw (memoised in `snap`)."""
+    found = {}
+    for year in years:
+        scope = report_scope(snap, year)
+        found[year] = _Year(scope, area_name(snap, year, scope), province_codes(snap, year),
+                            county_provinces(snap, year))
+        names.add(snap, year)
+        area_figures(snap, year, scope)
+        snap.release()
+    return found
 
 
-def _year_tables(snap: Snapshot, year: int, school: dict[str, Table]) -> list[Table]:
-    tables = []
-    for name in MART_TABLES:
-        if name in SCHOOL_TABLES:
-            if school[name].exists:
-                tables.append(school[name])
-        elif name in snap.tables:
-            t = snap.tables[name]
-            tables.append(Table(name, t.columns, t.int_columns, snap.rows(name, year)))
-    return tables
-
-
-def _write_excel(path: Path, year: int, tables: list[Table]) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_workbook(tmp, year, tables)
-    os.replace(tmp, path)
-    return path
+def _remove_stale_workbooks(year_dir: Path, export: YearExport) -> None:
+    """After a whole-year build: drop province workbooks of provinces no longer in the year."""
+    folder = year_dir / "provinces"
+    if not folder.is_dir():
+        return
+    for path in folder.glob("edustat_*.xlsx"):
+        if path not in export.provinces.values():
+            path.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
-                  links: dict[str, str] | None = None) -> ReportsResult:
-    """Render the reports of `years` (None: every year in the marts) from the marts at `dsn`.
+                  links: dict[str, str] | None = None,
+                  counties: Mapping[int, Collection[str]] | None = None) -> ReportsResult:
+    """Render the reports of `years` from the marts at `dsn`.
 
+    `years` None: the years of `counties` if given, else every year in the marts.
+    `counties` maps a year to the county codes whose data changed: such a year is rebuilt only
+    as far as those counties reach (module docstring); a year of `years` not in `counties` is
+    rebuilt whole.
     `links` maps "data_docs" / "dbt_docs" / "rejections" to URLs, or to paths relative to
     `out_dir`; every page links to them.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if years is None and counties is not None:
+        years = list(counties)
     env = environment()
     result = ReportsResult(out_dir=out_dir, index=out_dir / "index.html")
     with snapshot(dsn) as snap:
         result.missing_tables = list(snap.missing_tables)
         wanted = sorted(snap.years if years is None else {int(y) for y in years})
-        scope_by_year = {y: report_scope(snap, y) for y in snap.years}
-        names = county_names(snap)
+        county_names = CountyNames()
+        facts = _survey(snap, sorted(set(snap.years) | set(wanted)), county_names)
+        names = county_names.names()
+        scope_by_year = {y: f.scope for y, f in facts.items()}
         # Pages link to other years only where that year's page exists or is built now.
         published = sorted(set(wanted) | {
             y for y in snap.years if (out_dir / str(y) / "index.html").is_file()})
-        counties_by_year = {y: set(counties_of_year(snap, y)) for y in published}
+        county_tpl = env.get_template("county.html.j2")
         for year in wanted:
             result.years.append(year)
             year_dir = out_dir / str(year)
-            school = {t: snap.school_table(t, year) for t in SCHOOL_TABLES}
-            result.excel[year] = _write_excel(year_dir / _excel_name(year), year,
-                                              _year_tables(snap, year, school))
-            ctx = province_context(snap, year, scope_by_year.get(year), scope_by_year,
-                                   published, links, _excel_name(year))
+            fact = facts[year]
+            several = len(fact.provinces) > 1
+            changed = (counties or {}).get(year)
+            # The provinces a scoped rebuild is about (None: the whole year). Scoping needs the
+            # year's pages, laid out as this build would lay them.
+            affected: set[str] | None = None
+            if (changed is not None and (year_dir / "index.html").is_file()
+                    and (year_dir / "provinces").is_dir() == several):
+                affected = {fact.province_of.get(c, province_of_code(c)) for c in changed}
+                result.scoped.append(year)
+
+            province_names = {p: area_name(snap, year, p) for p in fact.provinces}
+            export = export_year(snap, year, year_dir, fact.provinces, province_names, affected)
+            if affected is None:
+                _remove_stale_workbooks(year_dir, export)
+            result.excel[year] = export.year
+            result.province_excel[year] = export.provinces
+            files = ({p: province_workbook(year, p) for p in fact.provinces} if several
+                     else {})
+
+            ctx = province_context(snap, year, fact.scope, scope_by_year, published, names,
+                                   links, year_workbook(year), files)
             result.provincial[year] = _write(
                 year_dir / "index.html", env.get_template("province.html.j2").render(**ctx))
 
-            gap_rows = school["school_resource_gaps"].rows
-            limits = thresholds(gap_rows)
-            gaps_by_county: dict[str, list[dict[str, Any]]] = {}
-            for g in gap_rows:
-                gaps_by_county.setdefault(str(g.get("county_code")), []).append(g)
-            school_rows: dict[tuple[str, str], dict[str, Any]] = {
-                (str(r["school_code"]), str(r["section"])): r
-                for r in school["school_indicators"].rows}
-            provinces = {p: area_figures(snap, year, p) for p in province_codes(snap, year)}
-            county_tpl = env.get_template("county.html.j2")
+            rebuild = [c for c in fact.counties
+                       if affected is None or fact.province_of[c] in affected]
+            limits = snap.thresholds(year)
+            provinces = {p: area_figures(snap, year, p) for p in fact.provinces
+                         if affected is None or p in affected}
             result.counties[year] = {}
-            for county in counties_of_year(snap, year):
-                own_years = [y for y in published if county in counties_by_year[y]]
-                cctx = county_context(snap, year, county, names, gaps_by_county.get(county, []),
-                                      limits, school_rows, provinces, own_years, links,
-                                      _excel_name(year))
-                result.counties[year][county] = _write(
-                    year_dir / "county" / f"{county}.html", county_tpl.render(**cctx))
+            worklists = snap.worklists(year, None if affected is None else rebuild)
+            with closing(worklists):
+                for county, own in _align(rebuild, worklists):
+                    own_years = [y for y in published if county in facts[y].province_of]
+                    cctx = county_context(
+                        snap, year, county, names, own, limits, provinces, own_years, links,
+                        files.get(fact.province_of[county], year_workbook(year)))
+                    result.counties[year][county] = _write(
+                        year_dir / "county" / f"{county}.html", county_tpl.render(**cctx))
+            snap.release()
         # The index lists every year that has a report on disk, not only the ones built now.
-        years_info = []
-        for y in published:
-            years_info.append({"year": y, "excel_name": _excel_name(y),
-                               "scope_name": area_name(snap, y, scope_by_year.get(y)),
-                               "counties": len(counties_of_year(snap, y))})
+        years_info = [{"year": y, "excel_name": year_workbook(y),
+                       "scope_name": facts[y].scope_name, "counties": len(facts[y].province_of)}
+                      for y in published]
         _write(result.index, env.get_template("index.html.j2").render(
             **index_context(years_info, links)))
     return result
+
+
+def _align(counties: list[str], worklists: Iterator[tuple[str, list[dict[str, Any]]]]
+           ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Each of `counties` (sorted) with its work list, from the stream of (county, rows)."""
+    pending = next(worklists, None)
+    for county in counties:
+        while pending is not None and pending[0] < county:
+            pending = next(worklists, None)
+        if pending is not None and pending[0] == county:
+            yield county, pending[1]
+        else:
+            yield county, []

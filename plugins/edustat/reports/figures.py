@@ -99,17 +99,10 @@ def province_codes(snap: Snapshot, year: int) -> list[str]:
     return sorted(codes)
 
 
-def region_row(snap: Snapshot, year: int, level: str, code: str) -> dict[str, Any] | None:
-    for row in snap.rows("region_summary", year):
-        if row.get("region_level") == level and str(row.get("region_code")) == code:
-            return row
-    return None
-
-
 def area_name(snap: Snapshot, year: int, province: str | None) -> str:
     if province is None:
         return "全部地区"
-    row = region_row(snap, year, "province", province)
+    row = snap.region(year, "province", province)
     for key in ("region_name", "province_name", "name"):
         if row and row.get(key):
             return str(row[key])
@@ -139,7 +132,7 @@ def _area_figures(snap: Snapshot, year: int, province: str | None) -> dict[str, 
         return [r for r in snap.rows(table, year)
                 if province is None or str(r.get("province_code")) == province]
 
-    region = region_row(snap, year, "province", province) if province else None
+    region = snap.region(year, "province", province) if province else None
     out: dict[str, Value] = {}
 
     def put(key: str, computed: Value, *region_keys: str) -> None:
@@ -204,15 +197,6 @@ def report_scope(snap: Snapshot, year: int) -> str | None:
     """The province a year's report is about, or None when the marts hold several."""
     codes = province_codes(snap, year)
     return codes[0] if len(codes) == 1 else None
-
-
-def thresholds(gap_rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Decimal]:
-    """(section, indicator) -> threshold, as school_resource_gaps carries it for the year."""
-    found: dict[tuple[str, str], Decimal] = {}
-    for r in gap_rows:
-        if r.get("threshold") is not None:
-            found.setdefault((str(r["section"]), str(r["indicator"])), Decimal(r["threshold"]))
-    return found
 
 
 def change(current: Value, previous: Value) -> Decimal | None:

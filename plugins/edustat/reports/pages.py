@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from edustat.reports import formatting
 from edustat.reports.charts import Bar, hbar_chart, line_chart
@@ -79,23 +80,50 @@ def relative_links(links: dict[str, str] | None, depth: int) -> list[dict[str, s
     return out
 
 
-def county_names(snap: Snapshot, year: int | None = None) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for table in ("submission_status", "county_balance_readiness", "county_multimedia_coverage",
-                  "county_broadband", "county_teacher_ratios", "county_indicator_cv"):
+# Tables with one row per county and year (at least), in the order their names are trusted.
+COUNTY_TABLES = ("submission_status", "county_balance_readiness", "county_multimedia_coverage",
+                 "county_broadband", "county_teacher_ratios", "county_indicator_cv")
+
+
+class CountyNames:
+    """County names collected one year at a time: the first table of COUNTY_TABLES that names
+    a county wins, and within a table its earliest year."""
+
+    def __init__(self) -> None:
+        self._by_table: dict[str, dict[str, str]] = {t: {} for t in COUNTY_TABLES}
+
+    def add(self, snap: Snapshot, year: int) -> None:
+        for table, names in self._by_table.items():
+            for r in snap.rows(table, year):
+                if r.get("county_code") and r.get("county_name"):
+                    names.setdefault(str(r["county_code"]), str(r["county_name"]))
+
+    def names(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for names in self._by_table.values():
+            for code, name in names.items():
+                out.setdefault(code, name)
+        return out
+
+
+def county_provinces(snap: Snapshot, year: int) -> dict[str, str]:
+    """county code -> province code, for every county of the year."""
+    found: dict[str, str | None] = {}
+    for table in COUNTY_TABLES:
         for r in snap.rows(table, year):
-            if r.get("county_code") and r.get("county_name"):
-                names.setdefault(str(r["county_code"]), str(r["county_name"]))
-    return names
+            code = str(r["county_code"]) if r.get("county_code") else None
+            if code and not found.get(code):
+                found[code] = str(r["province_code"]) if r.get("province_code") else None
+    return {code: province or province_of_code(code) for code, province in found.items()}
+
+
+def province_of_code(county: str) -> str:
+    """The province of a county code by GB/T 2260: its first two digits, then zeros."""
+    return county[:2] + "0000"
 
 
 def counties_of_year(snap: Snapshot, year: int) -> list[str]:
-    codes: set[str] = set()
-    for table in ("submission_status", "county_balance_readiness", "county_multimedia_coverage",
-                  "county_broadband", "county_teacher_ratios", "county_indicator_cv"):
-        codes.update(str(r["county_code"]) for r in snap.rows(table, year)
-                     if r.get("county_code"))
-    return sorted(codes)
+    return sorted(county_provinces(snap, year))
 
 
 def _by_county(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -166,9 +194,10 @@ def cv_grids(snap: Snapshot, year: int, counties: list[str],
 
 def province_context(snap: Snapshot, year: int, scope: str | None,
                      scope_by_year: dict[int, str | None], published: list[int],
-                     links: dict[str, str] | None, excel_name: str) -> dict[str, Any]:
-    """The provincial report; `published` are the years whose pages exist (links to them)."""
-    names = county_names(snap)
+                     names: dict[str, str], links: dict[str, str] | None, excel_name: str,
+                     province_files: dict[str, str]) -> dict[str, Any]:
+    """The provincial report; `published` are the years whose pages exist (links to them),
+    `province_files` the province workbooks (province code -> path from the year's folder)."""
     counties = counties_of_year(snap, year)
     coverage = _by_county(snap.rows("county_multimedia_coverage", year))
     broadband = _by_county(snap.rows("county_broadband", year))
@@ -213,19 +242,21 @@ def province_context(snap: Snapshot, year: int, scope: str | None,
         "counties": [{"code": c, "name": names.get(c, c)} for c in counties],
         "links": relative_links(links, 1),
         "excel_name": excel_name,
+        "province_files": [{"code": p, "name": area_name(snap, year, p), "href": href}
+                           for p, href in province_files.items()],
         "missing_tables": snap.missing_tables,
         "root": "../",
     }
 
 
 def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str],
-                   own_gaps: list[dict[str, Any]], limits: dict[tuple[str, str], Decimal],
-                   school_rows: dict[tuple[str, str], dict[str, Any]],
+                   gap_rows: list[dict[str, Any]], limits: dict[tuple[str, str], Decimal],
                    province_figures: dict[str, dict[str, Any]], published: list[int],
                    links: dict[str, str] | None, excel_name: str) -> dict[str, Any]:
-    """A scorecard: `own_gaps` are the county's school_resource_gaps rows, `limits` the
-    year's thresholds (see figures.thresholds), `published` the years whose scorecard of this
-    county exists (links to them)."""
+    """A scorecard: `gap_rows` are the county's school_resource_gaps rows with their
+    school's name and compliance (Snapshot.worklists), `limits` the year's thresholds,
+    `published` the years whose scorecard of this county exists (links to them), `excel_name`
+    the workbook with the county's rows (path from the year's folder)."""
 
     def one(table: str) -> dict[str, Any] | None:
         found = snap.county_rows(table, year, county)
@@ -277,13 +308,12 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
         indicators.append({"section": section, "items": items, "composite": composite})
 
     schools: dict[tuple[str, str], dict[str, Any]] = {}
-    for g in own_gaps:
+    for g in gap_rows:
         key = (str(g["school_code"]), str(g["section"]))
-        info = school_rows.get(key, {})
         entry = schools.setdefault(key, {
             "school_code": key[0], "section": key[1],
-            "school_name": info.get("school_name") or g.get("school_name") or key[0],
-            "compliant": info.get("compliant"), "indicators_met": info.get("indicators_met"),
+            "school_name": g.get("school_name") or key[0],
+            "compliant": g.get("compliant"), "indicators_met": g.get("indicators_met"),
             "gaps": []})
         entry["gaps"].append(g)
     # Non-compliant sections first: they are what the county's plan must fix this year.
@@ -304,12 +334,65 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
         "teacher": teacher,
         "indicators": indicators,
         "worklist": worklist,
+        "worklist_rows": worklist_rows(worklist),
         "noncompliant_count": sum(1 for s in worklist if s["compliant"] is not True),
         "status": status,
         "links": relative_links(links, 2),
         "excel_name": excel_name,
         "root": "../../",
     }
+
+
+def worklist_rows(worklist: list[dict[str, Any]]) -> Markup:
+    """The work list's table rows, as the template would write them with `figure`. Written
+    here because a national year has ~700 k gap rows, where Jinja's calls per cell cost ~30 s.
+    """
+    out = []
+    labels: dict[str, tuple[str, str]] = {}
+    for s in worklist:
+        gaps = s["gaps"]
+        code, section = escape(s["school_code"]), escape(s["section"])
+        compliant = s["compliant"]
+        met = "" if s["indicators_met"] is None else f"（{s['indicators_met']}/7 项达标）"
+        school = (
+            f'<td rowspan="{len(gaps)}" data-field="school_name">{escape(s["school_name"])}'
+            f"<br><small>{code}</small></td>\n"
+            f'<td rowspan="{len(gaps)}">{escape(formatting.section_label(s["section"]))}</td>\n'
+            f'<td rowspan="{len(gaps)}" class="{_state_class(compliant)}">'
+            f"{formatting.yes_no(compliant)}{escape(met)}</td>\n")
+        for g in gaps:
+            indicator = g["indicator"]
+            if indicator not in labels:
+                labels[indicator] = (escape(indicator), escape(INDICATOR_LABELS.get(
+                    indicator, indicator)))
+            key, label = labels[indicator]
+            unit = SHORTFALL_UNITS.get(indicator, "")
+            out.append(
+                f'<tr data-school="{code}" data-section="{section}" data-indicator="{key}">\n'
+                f"{school}<td>{label}</td>\n"
+                f'{_number_cell(g["value"], "value")}\n'
+                f'{_number_cell(g["threshold"], "threshold")}\n'
+                f'{_number_cell(g["shortfall"], "shortfall", f" {unit}")}\n</tr>\n')
+            school = ""
+    return Markup("".join(out).removesuffix("\n"))
+
+
+def _state_class(ok: bool | None) -> str:
+    return "na" if ok is None else ("ok" if ok else "bad")
+
+
+def _number_cell(value: Any, field: str, suffix: str = "") -> str:
+    """formatting.figure(value, "num", tag="td", cls="num", data_field=field) with `suffix`
+    after the number, without its generic attribute handling."""
+    if value is None:
+        return (f'<td class="figure num" data-value="" data-null="true" data-field="{field}">'
+                f"{escape(formatting.DASH + suffix)}</td>")
+    exact, shown = formatting.exact(value), formatting.num(value) + suffix
+    # Digits, signs and separators need no escaping; anything else (a text unit) does.
+    if not isinstance(value, Decimal | int | float):
+        exact = escape(exact)
+    return (f'<td class="figure num" data-value="{exact}" data-field="{field}">'
+            f"{escape(shown) if suffix else shown}</td>")
 
 
 def index_context(years: list[dict[str, Any]], links: dict[str, str] | None) -> dict[str, Any]:
