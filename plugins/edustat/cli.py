@@ -60,11 +60,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from edustat.pipeline import report_links
     from edustat.reports import build_reports
 
+    if args.county and not args.year:
+        args.parser.error("--county 需要 --year（--county needs --year）")
     settings = load_settings()
     dsn = _warehouse(settings)
     out = Path(args.out) if args.out else settings.reports
     result = build_reports(dsn, out, years=[args.year] if args.year else None,
-                           links=report_links(settings))
+                           links=report_links(settings),
+                           counties={args.year: args.county} if args.county else None)
     print(f"报告 reports: {out / 'index.html'} ({len(result.provincial)} 个年度 years)")
     return 0
 
@@ -126,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="rebuild the reports from the marts")
     p.add_argument("--year", type=int)
     p.add_argument("--out")
-    p.set_defaults(func=cmd_report)
+    p.add_argument("--county", action="append",
+                   help="with --year: rebuild only what this county's change touches (repeatable)")
+    p.set_defaults(func=cmd_report, parser=p)
 
     p = sub.add_parser("status", help="submissions per county and year, incl. missing")
     p.add_argument("--year", type=int)
