@@ -9,6 +9,8 @@ county-years a night changed, and what it publishes equals a rebuild from scratc
   resends one year, rows of every other county-year in the incremental intermediate tables are
   not rewritten (their xmin is unchanged), the changed ones and the Y+3 retention row are; and
   every mart, column for column, equals a --full-refresh rebuild of the same data.
+- Reports follow the same rule: the counties of every night whose reports were not built
+  (a failed night included), in their year and every later year.
 - The tests of an incremental build look at its county-years only, yet a changed county that
   takes an unchanged county's school code still fails the build: yesterday's marts keep
   serving and the county-year stays pending.
@@ -236,3 +238,19 @@ def test_fingerprint_follows_the_project_and_its_vars(tmp_path: Path) -> None:
     seed = copy / "seeds" / "policy_parameters.csv"
     seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert build_scope.project_fingerprint(copy, {"jurisdiction": []}) != base
+
+
+def test_reports_cover_every_night_not_yet_reported(dsn: str) -> None:
+    done = WarehouseWriter(dsn, "n1")
+    for year in (2022, 2023):
+        done.submit(A, year, county_a(year))
+        done.submit(B, year, county_b(year))
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE ops.runs SET steps_done = '{build_reports}' WHERE run_id = 'n1'")
+        assert pipeline.unreported_counties(conn) == {}
+    WarehouseWriter(dsn, "n2").submit(B, 2022, county_b(2022), received_at=later(1))  # failed
+    tonight = WarehouseWriter(dsn, "n3")
+    tonight.submit(C, 2023, county_c(), received_at=later(2))
+    tonight.submit(A, 2023, [], status="duplicate", raw_text=[])
+    with psycopg.connect(dsn) as conn:
+        assert pipeline.unreported_counties(conn) == {2022: {B}, 2023: {B, C}}

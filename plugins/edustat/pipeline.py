@@ -396,11 +396,26 @@ def report_links(settings: Settings) -> dict[str, str]:
     return links
 
 
+def unreported_counties(conn: psycopg.Connection) -> dict[int, set[str]]:
+    """County codes by year whose pages are stale: every county decided in a run whose
+    reports were not built (this one, or an earlier night that failed before its reports), in
+    its year and in every later year (whose year-over-year figures moved with it)."""
+    counties: dict[int, set[str]] = {}
+    for county, year in conn.execute(
+            """SELECT DISTINCT d.county_code, y.school_year FROM ops.submissions d
+               JOIN (SELECT DISTINCT school_year FROM ops.submissions) y
+                 ON y.school_year >= d.school_year
+               WHERE d.decided_run_id IS NOT NULL AND d.status <> 'duplicate'
+                 AND NOT EXISTS (SELECT 1 FROM ops.runs r WHERE r.run_id = d.decided_run_id
+                                 AND 'build_reports' = ANY(r.steps_done))"""):
+        counties.setdefault(year, set()).add(county)
+    return counties
+
+
 @step
 def build_reports(ctx: RunContext) -> dict[str, Any]:
-    """Reports of what this night changed: the counties decided tonight, in their year and in
-    every later year (whose year-over-year figures moved with them); all years on the first
-    night, the whole year when asked for one year."""
+    """Reports of what changed since the last reports were built (unreported_counties); all
+    years on the first night, the whole year when asked for one year."""
     from edustat.reports import build_reports as render
 
     dsn = ctx.dsn()
@@ -411,15 +426,8 @@ def build_reports(ctx: RunContext) -> dict[str, Any]:
     elif not (ctx.settings.reports / "index.html").exists():
         years = None
     else:
-        counties = {}
         with psycopg.connect(dsn) as conn:
-            for county, year in conn.execute(
-                    """SELECT DISTINCT d.county_code, y.school_year FROM ops.submissions d
-                       JOIN (SELECT DISTINCT school_year FROM ops.submissions) y
-                         ON y.school_year >= d.school_year
-                       WHERE d.decided_run_id = %s AND d.status <> 'duplicate'""",
-                    (ctx.run_id,)):
-                counties.setdefault(year, set()).add(county)
+            counties = unreported_counties(conn)
         if not counties:
             return {"reports": "unchanged", "years": []}
         years = sorted(counties)
