@@ -90,6 +90,9 @@ def read_text_frame(conn: psycopg.Connection, query: str, params: Sequence[Any],
     with conn.cursor().copy(f"COPY ({query}) TO STDOUT (FORMAT csv)", params) as copy:
         for chunk in copy:
             buffer.write(chunk)
+    if not buffer.tell():  # no rows: Arrow's CSV reader refuses an empty input
+        return pd.DataFrame({c: pd.Series([], dtype="int64" if c in ints else ARROW_TEXT)
+                             for c in columns})
     buffer.seek(0)
     table = pa_csv.read_csv(
         buffer,
