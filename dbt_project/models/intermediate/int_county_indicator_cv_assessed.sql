@@ -5,7 +5,7 @@
 -- schools = 0 and NULL values (n = 0: undefined, not 0).
 {{ config(materialized='incremental', incremental_strategy='append',
           pre_hook="{{ delete_build_scope() }}") }}
-with sections as (
+with sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope() }}
 ),
@@ -14,7 +14,7 @@ thresholds as (
     select * from {{ ref('indicator_thresholds') }}
 ),
 
-computed as (
+computed as {{ scope_materialized() }} (
     select * from {{ ref('int_county_indicator_cv_computed') }}
     where {{ in_build_scope() }}
 ),

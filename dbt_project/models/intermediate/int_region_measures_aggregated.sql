@@ -4,12 +4,12 @@
 -- figures from here so each formula is written once.
 {{ config(materialized='incremental', incremental_strategy='append',
           pre_hook="{{ delete_build_scope('province_code', level='province') }}") }}
-with schools as (
+with schools as {{ scope_materialized() }} (
     select * from {{ ref('int_school_rows_current') }}
     where {{ in_build_scope('province_code', level='province') }}
 ),
 
-sections as (
+sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope('province_code', level='province') }}
 ),

@@ -2,7 +2,7 @@
 -- school sections (all of them, 小学教学点 included), recomputed from totals at each level.
 {{ config(materialized='incremental', incremental_strategy='append',
           pre_hook="{{ delete_build_scope('region_code', level='province') }}") }}
-with sections as (
+with sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope('province_code', level='province') }}
 ),

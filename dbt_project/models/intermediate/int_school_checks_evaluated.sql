@@ -4,7 +4,7 @@
 -- school the single-section one, counted on its compulsory (primary + junior) students.
 {{ config(materialized='incremental', incremental_strategy='append',
           pre_hook="{{ delete_build_scope() }}") }}
-with schools as (
+with schools as {{ scope_materialized() }} (
     select * from {{ ref('int_school_rows_current') }}
     where {{ in_build_scope() }}
 ),

@@ -2,8 +2,9 @@
 -- County and year come from the submission (landing folder, accepted file), which validation
 -- has checked against every row.
 {{ config(materialized='incremental', incremental_strategy='append',
+          indexes=[{'columns': ['county_code', 'school_year']}],
           pre_hook="{{ delete_build_scope() }}") }}
-with current_submissions as (
+with current_submissions as {{ scope_materialized() }} (
     select * from {{ ref('int_submissions_current') }}
     where {{ in_build_scope() }}
 ),

@@ -2,8 +2,9 @@
 -- compliance_min_indicators_met (6) of the seven thresholds and every unmet one reaches
 -- compliance_floor_ratio (85 %) of its threshold. Thresholds per section from the seed.
 {{ config(materialized='incremental', incremental_strategy='append',
+          indexes=[{'columns': ['county_code', 'school_year']}],
           pre_hook="{{ delete_build_scope() }}") }}
-with indicator_values as (
+with indicator_values as {{ scope_materialized() }} (
     select * from {{ ref('int_section_indicators_computed') }}
     where {{ in_build_scope() }}
 ),

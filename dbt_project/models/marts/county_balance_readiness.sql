@@ -4,11 +4,16 @@
 -- county has in scope (an undefined CV does not pass); every in-scope section compliant; no
 -- class above 45/50; no school above its size limit; music/art rooms suffice; retention ≥ 95 %
 -- or unknown (unknown is named in gaps). gaps: Chinese, items separated by "；", NULL if none.
-with counties as (
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope(level='retention') }}") }}
+-- Incremental: a night redoes the county-years it changed and those whose retention follows a
+-- changed year Y-3 (macros/build_scope.sql).
+with counties as {{ scope_materialized() }} (
     select * from {{ ref('int_submissions_current') }}
+    where {{ in_build_scope(level='retention') }}
 ),
 
-compliance as (
+compliance as {{ scope_materialized() }} (
     select
         sections.school_year,
         sections.county_code,
@@ -18,14 +23,16 @@ compliance as (
     from {{ ref('int_school_sections_split') }} as sections
     inner join {{ ref('int_section_compliance_assessed') }} as assessed
         on assessed.section_id = sections.section_id
+    where {{ in_build_scope('sections.county_code', 'sections.school_year', level='retention') }}
     group by sections.school_year, sections.county_code
 ),
 
-cv_2017 as (
+cv_2017 as {{ scope_materialized() }} (
     select cv.*, indicators.name_zh, indicators.sort_order
     from {{ ref('int_county_indicator_cv_assessed') }} as cv
     left join {{ ref('indicators') }} as indicators on indicators.indicator = cv.indicator
     where cv.method = '2017' and cv.schools > 0
+      and {{ in_build_scope('cv.county_code', 'cv.school_year', level='retention') }}
 ),
 
 cv_verdicts as (
@@ -48,7 +55,7 @@ cv_verdicts as (
     group by school_year, county_code
 ),
 
-school_checks as (
+school_checks as {{ scope_materialized() }} (
     select
         school_year,
         county_code,
@@ -58,12 +65,13 @@ school_checks as (
         count(*) filter (where is_oversize) as oversize_schools,
         count(*) filter (where has_music_art_room_shortfall) as music_art_room_shortfall_schools
     from {{ ref('int_school_checks_evaluated') }}
-    where in_balance_scope
+    where in_balance_scope and {{ in_build_scope(level='retention') }}
     group by school_year, county_code
 ),
 
-retention as (
+retention as {{ scope_materialized() }} (
     select * from {{ ref('int_county_retention_computed') }}
+    where {{ in_build_scope(level='retention') }}
 ),
 
 joined as (

@@ -1,7 +1,7 @@
 -- 差异系数 per county, year, section, method and indicator, with limits and the verdict.
 {{ config(materialized='incremental', incremental_strategy='append',
           pre_hook="{{ delete_build_scope() }}") }}
-with cv as (
+with cv as {{ scope_materialized() }} (
     select * from {{ ref('int_county_indicator_cv_assessed') }}
     where {{ in_build_scope() }}
 ),

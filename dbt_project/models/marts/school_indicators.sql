@@ -1,18 +1,19 @@
 -- One row per school section and year: the seven 2017 indicators (and the four further 2012
 -- ones), how many thresholds the section meets and whether it is compliant.
 {{ config(materialized='incremental', incremental_strategy='append',
+          indexes=[{'columns': ['county_code', 'school_year']}],
           pre_hook="{{ delete_build_scope() }}") }}
-with sections as (
+with sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope() }}
 ),
 
-indicator_values as (
+indicator_values as {{ scope_materialized() }} (
     select * from {{ ref('int_section_indicators_computed') }}
     where {{ in_build_scope() }}
 ),
 
-compliance as (
+compliance as {{ scope_materialized() }} (
     select * from {{ ref('int_section_compliance_assessed') }}
     where {{ in_build_scope() }}
 ),

@@ -2,8 +2,9 @@
 -- (teachers, ㎡, 元, rooms): threshold × students / k − the section's resource total, k = 100
 -- for per-100 indicators. One row per missed threshold; met thresholds have no row.
 {{ config(materialized='incremental', incremental_strategy='append',
+          indexes=[{'columns': ['county_code', 'school_year']}],
           pre_hook="{{ delete_build_scope() }}") }}
-with indicator_values as (
+with indicator_values as {{ scope_materialized() }} (
     select * from {{ ref('int_section_indicators_computed') }}
     where {{ in_build_scope() }}
 ),
@@ -17,7 +18,7 @@ indicators as (
     select * from {{ ref('indicators') }}
 ),
 
-sections as (
+sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope() }}
 )
