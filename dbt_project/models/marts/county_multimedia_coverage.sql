@@ -1,4 +1,6 @@
 -- 班班通: multimedia classroom coverage per county and year (every school, 教学点 included).
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
 select
     measures.school_year,
     measures.region_code as county_code,
@@ -14,3 +16,4 @@ select
     measures.multimedia_rooms_per_100
 from {{ ref('int_region_measures_aggregated') }} as measures
 where measures.region_level = 'county'
+  and {{ in_build_scope('measures.region_code', 'measures.school_year') }}

@@ -1,7 +1,9 @@
 -- Teacher ratios per county, year and section (every school section, 教学点 included).
-with measures as (
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope() }}") }}
+with measures as {{ scope_materialized() }} (
     select * from {{ ref('int_region_section_measures_aggregated') }}
-    where region_level = 'county'
+    where region_level = 'county' and {{ in_build_scope('region_code') }}
 ),
 
 counties as (

@@ -1,12 +1,16 @@
 -- Headline coverage, broadband and teacher-ratio figures for every county, prefecture and
 -- province and year, each level recomputed from school totals (never averaged from below).
 -- Only counties with an accepted submission for the year contribute; `counties` says how many.
-with measures as (
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_build_scope('region_code', level='province') }}") }}
+with measures as {{ scope_materialized() }} (
     select * from {{ ref('int_region_measures_aggregated') }}
+    where {{ in_build_scope('region_code', level='province') }}
 ),
 
-section_measures as (
+section_measures as {{ scope_materialized() }} (
     select * from {{ ref('int_region_section_measures_aggregated') }}
+    where {{ in_build_scope('region_code', level='province') }}
 ),
 
 teachers as (
