@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fixtures.dbt.marts_db import create_warehouse, drop_warehouse, fetch, same
+from fixtures.dbt.marts_db import GRAINS, create_warehouse, drop_warehouse, fetch, same
 from fixtures.dbt.sample_province import (
     A,
     B,
@@ -47,17 +47,6 @@ from edustat.warehouse import build_scope
 
 YEARS = range(2020, 2025)
 RESENT = 2021
-GRAINS: dict[str, list[str]] = {
-    "school_indicators": ["school_year", "school_code", "section"],
-    "county_indicator_cv": ["school_year", "county_code", "section", "method", "indicator"],
-    "county_multimedia_coverage": ["school_year", "county_code"],
-    "county_broadband": ["school_year", "county_code"],
-    "county_teacher_ratios": ["school_year", "county_code", "section"],
-    "county_balance_readiness": ["school_year", "county_code"],
-    "school_resource_gaps": ["school_year", "school_code", "section", "indicator"],
-    "region_summary": ["school_year", "region_level", "region_code"],
-    "submission_status": ["county_code", "school_year"],
-}
 
 
 @pytest.fixture

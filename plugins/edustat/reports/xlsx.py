@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from edustat.intake.messages import column_letter
+
 # Cell style indexes in styles.xml (cellXfs), by name.
 STYLES: dict[str, int] = {"default": 0, "header": 1, "bold": 2, "pct": 3, "cv": 4, "count": 5,
                           "num": 6, "id": 7, "datetime": 8}
@@ -90,11 +92,10 @@ def _excel_serial(value: date) -> str:
 CellWriter = Callable[[Any, str], str]
 
 
-def cell_writer(column_letter: str, oid: int, style: int, strings: dict[str, str]
-                ) -> CellWriter:
+def cell_writer(letter: str, oid: int, style: int, strings: dict[str, str]) -> CellWriter:
     """The function writing one column's cells: (value, row number) -> <c> element. Text
     goes to the shared strings `strings` (text -> its index, as text)."""
-    head = f'<c r="{column_letter}'
+    head = f'<c r="{letter}'
     text_tail = '" t="s"><v>'
 
     def text(value: Any, row: str) -> str:
@@ -128,16 +129,6 @@ def cell_writer(column_letter: str, oid: int, style: int, strings: dict[str, str
             return head + row + tail + _excel_serial(value) + "</v></c>"
         return timestamp
     return text
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _stored_width(width: float) -> float:
