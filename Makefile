@@ -15,7 +15,7 @@ demo: venv deps-os
 	$(BIN)/edustat demo
 
 test: venv deps-os deps-browser
-	$(BIN)/ruff check plugins dags tests scripts bench
+	$(BIN)/ruff check src plugins dags tests scripts bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 venv: $(STAMP)
@@ -45,7 +45,7 @@ deps-browser:
 	fi
 
 lint: venv
-	$(BIN)/ruff check plugins dags tests scripts bench
+	$(BIN)/ruff check src plugins dags tests scripts bench
 
 bench: venv deps-os
 	$(BIN)/python bench/run_bench.py

@@ -51,7 +51,7 @@ DEFAULT_RUNS = 3
 # full night builds only the new year, as in production (edustat.warehouse.build_scope); after
 # a project change it would rebuild every year, which is a different night. Other code changes
 # do not: a history loaded by slightly older reader code only differs in 2022's raw values.
-_HISTORY_SOURCES = ("plugins/edustat/warehouse/schema.sql", "plugins/edustat/columns.py",
+_HISTORY_SOURCES = ("src/edustat/warehouse/schema.sql", "src/edustat/columns.py",
                     "dbt_project")
 
 

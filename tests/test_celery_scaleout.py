@@ -2,7 +2,7 @@
 
 Protects the docker/ deployment's execution path on a machine without Docker: the same
 topology (Postgres metadata, Redis broker, API server, scheduler, DAG processor, triggerer,
-two Celery workers) started from the venv by edustat.celery_topology. The e2e test asserts
+two Celery workers) started from the venv by tests/support/celery_topology.py. The e2e test asserts
 that a generated province's night succeeds task by task, that the tasks ran on both workers
 (the marts steps are routed to a queue only worker2 serves, so this is certain, not luck), and
 that every marts table equals, row for row, the marts of the same landing run through
@@ -23,14 +23,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from edustat.celery_topology import (
+from edustat.task_routing import format_task_queues, parse_task_queues, worker_hostname
+from support.celery_topology import (
     DEFAULT_TASK_QUEUES,
     DEFAULT_WORKERS,
     LOCAL_SETTINGS_FILE,
     MARTS_QUEUE,
     celery_topology,
 )
-from edustat.task_routing import format_task_queues, parse_task_queues, worker_hostname
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

@@ -1,5 +1,5 @@
 """Protects the dbt project's house rules, without a database: the raw source and staging casts
-follow plugins/edustat/columns.py (one definition of a column), source() appears only in
+follow src/edustat/columns.py (one definition of a column), source() appears only in
 staging, policy numbers and thresholds live in seeds and never as SQL literals, the CV formula
 is written once, every model and column is documented (marts in Chinese and English), and the
 marts and exposures the reports rely on are declared.

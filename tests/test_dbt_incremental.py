@@ -25,6 +25,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+
+from edustat import pipeline
+from edustat.config import Settings, load_settings
+from edustat.transform import PROJECT_DIR, dbt_build
+from edustat.warehouse import build_scope
 from fixtures.dbt.marts_db import GRAINS, create_warehouse, drop_warehouse, fetch, same
 from fixtures.dbt.sample_province import (
     A,
@@ -38,12 +44,6 @@ from fixtures.dbt.sample_province import (
     later,
 )
 from fixtures.dbt.warehouse_rows import WarehouseWriter, school
-from psycopg import sql
-
-from edustat import pipeline
-from edustat.config import Settings, load_settings
-from edustat.transform import PROJECT_DIR, dbt_build
-from edustat.warehouse import build_scope
 
 YEARS = range(2020, 2025)
 RESENT = 2021

@@ -18,6 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+
+from edustat.transform import DbtResult, dbt_build, dbt_docs_generate
 from fixtures.dbt import reference, sample_province
 from fixtures.dbt.marts_db import (
     assert_rows_match,
@@ -29,8 +31,6 @@ from fixtures.dbt.marts_db import (
 )
 from fixtures.dbt.sample_province import A, B, C, D, E
 from fixtures.dbt.warehouse_rows import WarehouseWriter
-
-from edustat.transform import DbtResult, dbt_build, dbt_docs_generate
 
 REPO = Path(__file__).resolve().parents[1]
 

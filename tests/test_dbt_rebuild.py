@@ -25,11 +25,11 @@ from fractions import Fraction
 
 import psycopg
 import pytest
+
+from edustat.transform import dbt_build
 from fixtures.dbt.marts_db import GRAINS, create_warehouse, drop_warehouse, fetch, same
 from fixtures.dbt.sample_province import A, B, county_a, county_b
 from fixtures.dbt.warehouse_rows import WarehouseWriter, school
-
-from edustat.transform import dbt_build
 
 MARTS = tuple(GRAINS)
 YEARS = range(2020, 2025)

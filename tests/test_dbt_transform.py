@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from edustat.transform import PROJECT_DIR, dbt_build, dbt_env, parse_run_results
 from fixtures.dbt.sample_province import B, county_b
 from fixtures.dbt.warehouse_rows import WarehouseWriter, school
-
-from edustat.transform import PROJECT_DIR, dbt_build, dbt_env, parse_run_results
 
 REPO = Path(__file__).resolve().parents[1]
 

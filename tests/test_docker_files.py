@@ -167,7 +167,7 @@ def test_dockerfile_copies_paths_that_exist() -> None:
     sources = [s for srcs, _ in copies for s in srcs]
     for source in sources:
         assert (REPO / source).exists(), f"COPY {source}: not in the repo"
-    for needed in ("dags/", "plugins/", "dbt_project/", "expectations/", "pyproject.toml",
+    for needed in ("dags/", "plugins/", "src/", "dbt_project/", "expectations/", "pyproject.toml",
                    "requirements.lock", "docker/entrypoint.sh"):
         assert needed in sources, f"the image lacks {needed}"
     runs = " ".join(rest for word, rest in instructions if word == "RUN")
@@ -318,7 +318,7 @@ def test_env_example_names_every_setting() -> None:
     # the platform's own); config.py is what the code reads. Both must be in the example.
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(EDUSTAT_[A-Z_]+)`", readme))
-    config = (REPO / "plugins" / "edustat" / "config.py").read_text()
+    config = (REPO / "src" / "edustat" / "config.py").read_text()
     read_by_code = set(re.findall(r"\"(EDUSTAT_[A-Z_]+)\"", config))
     assert {"EDUSTAT_WAREHOUSE_DSN", "EDUSTAT_HOME", "EDUSTAT_JURISDICTION",
             "EDUSTAT_ALERT_URLS"} <= documented

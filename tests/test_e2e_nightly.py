@@ -26,9 +26,9 @@ from typing import ClassVar
 
 import psycopg
 import pytest
-from reference_indicators import county_cvs
 
-from edustat.generate import generate
+from edustat_synth.generate import generate
+from reference_indicators import county_cvs
 
 pytestmark = pytest.mark.e2e
 

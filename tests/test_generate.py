@@ -33,8 +33,8 @@ from edustat.columns import (
     URBAN_RURAL,
     normalize_header,
 )
-from edustat.generate import GenerateSummary, generate, select_counties
-from edustat.generation.counties import load_county_units, make_profile
+from edustat_synth.generate import GenerateSummary, generate, select_counties
+from edustat_synth.generation.counties import load_county_units, make_profile
 
 YEARS = [2021, 2024]
 FAULTY = 3

@@ -17,8 +17,8 @@ import pytest
 
 from edustat import pipeline
 from edustat.config import load_settings
-from edustat.generate import generate
 from edustat.summary import status_rows
+from edustat_synth.generate import generate
 
 CORPUS = Path(__file__).parent / "corpus" / "hostile"
 HOSTILE = {

@@ -19,7 +19,7 @@ import pytest
 from edustat import pipeline
 from edustat.columns import COLUMNS
 from edustat.config import Settings, load_settings
-from edustat.generate import generate
+from edustat_synth.generate import generate
 
 
 def _fingerprint(dsn: str) -> dict[str, str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from corpus.make_corpus import COUNTY, SCHOOLS
 
+from corpus.make_corpus import COUNTY, SCHOOLS
 from edustat.columns import KEYS
 from edustat.config import load_settings
 from edustat.intake.readers import ReadLimits, ReadResult, read_submission

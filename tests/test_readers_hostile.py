@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from corpus.make_corpus import COUNTY, SCHOOLS
 
+from corpus.make_corpus import COUNTY, SCHOOLS
 from edustat.findings import Finding
 from edustat.intake.readers import ReadLimits, ReadResult, read_submission
 

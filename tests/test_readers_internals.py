@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from corpus.make_corpus import (
     COUNTY,
     SCHOOLS,
@@ -22,7 +23,6 @@ from corpus.make_corpus import (
     sheet_xml,
     write_blank_row_elements,
 )
-
 from edustat.columns import KEYS
 from edustat.intake.normalize import is_blank, normalize_value, render_number
 from edustat.intake.readers import ReadLimits, read_submission

@@ -18,6 +18,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
+
+from edustat.reports import ReportsResult, build_reports
+from edustat.reports.formatting import as_list, delta, pct
 from fixtures_marts import (
     COUNTIES,
     INJECTION_NAME,
@@ -29,10 +33,6 @@ from fixtures_marts import (
     YEARS,
     create_marts,
 )
-from psycopg.rows import dict_row
-
-from edustat.reports import ReportsResult, build_reports
-from edustat.reports.formatting import as_list, delta, pct
 
 LINKS = {
     "data_docs": "data_docs/index.html",

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_marts import NOT_READY_COUNTY, create_marts
 
 from edustat.reports import ReportsResult, build_reports
+from fixtures_marts import NOT_READY_COUNTY, create_marts
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WIDTH, HEIGHT = 1400, 2400

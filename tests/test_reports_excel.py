@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import psycopg
 import pytest
-from fixtures_marts import INJECTION_NAME, INJECTION_SCHOOL, YEARS, create_marts
 from psycopg.rows import dict_row
 
 from edustat.reports import ReportsResult, build_reports
@@ -30,6 +29,7 @@ from edustat.reports.excel import sheet_name
 from edustat.reports.labels import column_label
 from edustat.reports.marts import MART_TABLES, ORDER_BY
 from edustat.reports.xlsx import Column, Workbook
+from fixtures_marts import INJECTION_NAME, INJECTION_SCHOOL, YEARS, create_marts
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

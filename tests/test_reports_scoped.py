@@ -22,15 +22,15 @@ from typing import Any
 import openpyxl
 import psycopg
 import pytest
-from fixtures_marts import INJECTION_NAME, NOT_READY_COUNTY, YEARS, create_marts
 from psycopg.rows import dict_row
-from test_reports import Page, assert_links_resolve
-from test_reports_excel import same
 
 from edustat.reports import build_reports
 from edustat.reports.excel import sheet_name
 from edustat.reports.labels import column_label
 from edustat.reports.marts import MART_TABLES, ORDER_BY, SCHOOL_TABLES
+from fixtures_marts import INJECTION_NAME, NOT_READY_COUNTY, YEARS, create_marts
+from test_reports import Page, assert_links_resolve
+from test_reports_excel import same
 
 QINGHAI, GANSU = "630000", "620000"
 # The fixture's counties, copied into 甘肃 with the same last four digits.

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edustat.generate import generate
+from edustat_synth.generate import generate
 
 MARKER = ".bench-dataset.json"
 # Bumped when the layout of the cache changes, so an old cache is regenerated, not misread.

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from edustat.generation.counties import CountyProfile, CountyUnit
-from edustat.generation.names import NameBook
+from edustat_synth.generation.counties import CountyProfile, CountyUnit
+from edustat_synth.generation.names import NameBook
 
 # The simulation always starts here, so a given year's file does not depend on which other
 # years were requested (2018 is before any year a platform run is expected to ask for).

@@ -11,7 +11,7 @@ Everything it creates is its own: a fresh metadata database (and warehouse datab
 is given), a Redis key prefix, free ports, a working directory. On exit it stops every process
 group it started and drops what it created. A failure prints the tail of each component's log.
 
-Only the standard library at import: Airflow loads every file under plugins/ in each process.
+Test and bench tooling: it lives under tests/support, outside the product package.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ writes `<out>/<county_code>/<file>.xlsx|.csv`, one file per county per year, as 
 send them (titles, 合计 rows, GB18030 CSVs, numbers as text...). `faulty=K` counties get, in the
 latest year only, a file that must be rejected; a few others get warnings-only oddities. The
 same arguments give byte-identical files. Nothing is printed: the summary says what was written.
-The parts live in `edustat.generation`.
+The parts live in `edustat_synth.generation`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from edustat.generation.counties import CountyUnit, load_county_units
-from edustat.generation.county_job import CountyJob, FileResult, run_county
-from edustat.generation.faults import FaultyFile, InjectedFault
-from edustat.generation.styles import Decks, make_style
+from edustat_synth.generation.counties import CountyUnit, load_county_units
+from edustat_synth.generation.county_job import CountyJob, FileResult, run_county
+from edustat_synth.generation.faults import FaultyFile, InjectedFault
+from edustat_synth.generation.styles import Decks, make_style
 
 __all__ = ["FaultyFile", "GenerateSummary", "InjectedFault", "generate", "select_counties"]
 

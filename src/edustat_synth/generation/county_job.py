@@ -9,18 +9,18 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from edustat.generation.counties import CountyUnit, make_profile
-from edustat.generation.faults import (
+from edustat_synth.generation.counties import CountyUnit, make_profile
+from edustat_synth.generation.faults import (
     FaultContext,
     InjectedFault,
     inject_faults,
     inject_oddity,
     locate,
 )
-from edustat.generation.records import Record, school_record
-from edustat.generation.schools import County
-from edustat.generation.styles import Style, file_name
-from edustat.generation.writers import write_file
+from edustat_synth.generation.records import Record, school_record
+from edustat_synth.generation.schools import County
+from edustat_synth.generation.styles import Style, file_name
+from edustat_synth.generation.writers import write_file
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-# The working copy: plugins/edustat/config.py -> repo root. Used for dags/, dbt_project/ and
+# The working copy: src/edustat/config.py -> repo root. Used for dags/, dbt_project/ and
 # expectations/, which ship with the code rather than with the state.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

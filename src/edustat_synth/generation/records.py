@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from edustat.columns import NO, YES
-from edustat.generation.schools import BANDWIDTH_LADDER, HAS_JUNIOR, HAS_PRIMARY, School
+from edustat_synth.generation.schools import BANDWIDTH_LADDER, HAS_JUNIOR, HAS_PRIMARY, School
 
 Record = dict[str, object]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import xlsxwriter
 
 from edustat.columns import BY_KEY
-from edustat.generation.counties import CountyUnit
-from edustat.generation.records import Record
-from edustat.generation.styles import Style, note_text, title_text
+from edustat_synth.generation.counties import CountyUnit
+from edustat_synth.generation.records import Record
+from edustat_synth.generation.styles import Style, note_text, title_text
 
 # Digits only, as submission-format.md names them; separators stay half-width.
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

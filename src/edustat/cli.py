@@ -36,7 +36,7 @@ def _warehouse(settings: Settings) -> str:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from edustat.generate import generate
+    from edustat_synth.generate import generate
 
     summary = generate(args.province, _years(args.years), Path(args.out), seed=args.seed,
                        faulty=args.faulty, scale=args.scale, counties=args.counties)
@@ -81,7 +81,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from edustat.demo import run_demo
+    from edustat_synth.demo import run_demo
 
     return run_demo(load_settings(), regenerate=args.regenerate)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from edustat.columns import BY_KEY, NO, YES
-from edustat.generation.records import Record
+from edustat_synth.generation.records import Record
 
 
 @dataclass(frozen=True)

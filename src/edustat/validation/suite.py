@@ -57,7 +57,7 @@ def write_project(root: Path = PROJECT_DIR) -> Path:
         .add_batch_definition_whole_dataframe(BATCH)
     )
     suite = gx.ExpectationSuite(name=SUITE_NAME, meta={
-        "source": "generated from plugins/edustat/rules.py by `make suites`; do not edit",
+        "source": "generated from src/edustat/rules.py by `make suites`; do not edit",
     })
     for expectation in build_expectations(gxe):
         suite.add_expectation(expectation)

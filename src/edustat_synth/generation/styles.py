@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from edustat.columns import COLUMNS, KEYS
-from edustat.generation.counties import CountyUnit
-from edustat.generation.names import short_name
+from edustat_synth.generation.counties import CountyUnit
+from edustat_synth.generation.names import short_name
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ def run_demo(settings: Settings, regenerate: bool = False) -> int:
         _warehouse,
         _years,
     )
-    from edustat.generate import generate
     from edustat.orchestration import run_dag
     from edustat.summary import print_run_summary
+    from edustat_synth.generate import generate
 
     print(f"EDUSTAT_HOME: {settings.home}")
     dsn = _warehouse(settings)

@@ -38,8 +38,6 @@ def airflow_env(settings: Settings, dsn: str, base: dict[str, str] | None = None
         "EDUSTAT_HOME": str(settings.home),
         "EDUSTAT_WAREHOUSE_DSN": dsn,
         "PATH": venv_bin + os.pathsep + env.get("PATH", ""),
-        # plugins/ is on Airflow's path; the package is also installed, this covers both.
-        "PYTHONPATH": str(REPO_ROOT / "plugins") + os.pathsep + env.get("PYTHONPATH", ""),
     })
     return env
 

@@ -1,4 +1,4 @@
-"""Synthetic county submissions: the parts behind `edustat.generate.generate`.
+"""Synthetic county submissions: the parts behind `edustat_synth.generate.generate`.
 
 counties   county units from the divisions seed and the traits that make counties differ
 names      Chinese place and school names
