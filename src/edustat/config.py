@@ -34,6 +34,17 @@ class Settings:
     max_compression_ratio: float
     alert_always: bool
     missing_deadline: str  # MM-DD: a county with nothing for year Y by this day of Y+1 is late
+    # The base URL the generated site is served at (EDUSTAT_PUBLIC_URL); None: notices name
+    # pages by their path on the server, in words (edustat.site.public_link).
+    public_url: str | None = None
+    # EDUSTAT_CONTACTS: CSV `region_code,url` of who is told what (edustat notices).
+    contacts: Path | None = None
+    # EDUSTAT_FIRST_YEAR: the first school year counties are asked for (none: every year seen).
+    first_year: int | None = None
+    # EDUSTAT_REMINDER_DAYS: reminders start this many days before the missing deadline.
+    reminder_days: int = 30
+    # EDUSTAT_SETTLE_SECONDS: a landing file is taken only once unchanged for this long.
+    settle_seconds: int = 300
 
     @cached_property
     def landing(self) -> Path:
@@ -90,4 +101,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_compression_ratio=float(env.get("EDUSTAT_MAX_COMPRESSION_RATIO", 200)),
         alert_always=env.get("EDUSTAT_ALERT_ALWAYS", "").lower() in ("1", "true", "yes"),
         missing_deadline=env.get("EDUSTAT_MISSING_DEADLINE", "03-31"),
+        public_url=(env.get("EDUSTAT_PUBLIC_URL") or "").strip().rstrip("/") or None,
+        contacts=Path(env["EDUSTAT_CONTACTS"]) if env.get("EDUSTAT_CONTACTS") else None,
+        first_year=int(env["EDUSTAT_FIRST_YEAR"]) if env.get("EDUSTAT_FIRST_YEAR") else None,
+        reminder_days=int(env.get("EDUSTAT_REMINDER_DAYS", 30)),
+        settle_seconds=int(env.get("EDUSTAT_SETTLE_SECONDS", 300)),
     )
