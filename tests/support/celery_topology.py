@@ -47,7 +47,8 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"
 MARTS_QUEUE = "marts"
 # The marts steps (dbt, reports) go to their own queue: in production that is the worker pool
 # with the memory; here it makes "both workers ran tasks" certain instead of luck.
-DEFAULT_TASK_QUEUES: Mapping[str, str] = {"dbt_build": MARTS_QUEUE, "reports": MARTS_QUEUE}
+DEFAULT_TASK_QUEUES: Mapping[str, str] = {"build_marts": MARTS_QUEUE,
+                                          "build_reports": MARTS_QUEUE}
 TERMINAL_RUN_STATES = ("success", "failed")
 LOCAL_SETTINGS_FILE = REPO_ROOT / "docker" / "airflow_local_settings.py"
 
