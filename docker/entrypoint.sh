@@ -37,8 +37,6 @@ require_secrets() {
   "$(dirname "$0")/require-secrets.sh" $SECRETS
 }
 
-: "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:?AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is not set}"
-
 case "${1:-}" in
   init)
     require_secrets
