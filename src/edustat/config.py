@@ -287,7 +287,8 @@ def setting_value(setting: Setting, raw: str | None) -> Any:
         shown = "（已隐藏 hidden）" if setting.secret else repr(raw)
         if setting.env == "EDUSTAT_WAREHOUSE_DSN":
             shown = repr(re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw or ""))
-        raise ConfigError(f"{setting.env}={shown}: {exc}") from None
+        default = f" (默认 default: {setting.default})" if setting.default else ""
+        raise ConfigError(f"{setting.env}={shown}: {exc}{default}") from None
 
 
 @dataclass(frozen=True)
