@@ -93,7 +93,7 @@ _LINE = re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT[\d:.]+Z?) \[(?P<level>\w+)\s*\] (?
 _LOGGER = re.compile(r"^(?P<event>.*?)\s+\[(?P<logger>[\w.]+)\](?P<kv>(?: \S+=.*)?)$")
 _TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(?P<task>\w+) map_index=(?P<map>-?\d+)")
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(?P<task>\w+)")
-_RUN_CREATED = re.compile(r"creating dag run .* run_id=(?P<run_id>\S+)")
+_RUN_CREATED = re.compile(r"creating dag run\b.*\brun_id=(?P<run_id>\S+)")
 _NEW_STATE = re.compile(r"new_state=(?P<state>\w+)")
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|"
                         r"NightInProgress|Warning)): ?(?P<message>.*)$")
