@@ -222,3 +222,27 @@ def test_status_filters(tmp_path: Path, statuses: str) -> None:
     assert gansu[0].startswith("1 个县 counties")
     rows = [line for line in gansu[2:] if "620102" in line]
     assert len(rows) == 1 and not any("630102" in line for line in gansu)
+
+
+def test_run_summary_says_held_counties_and_undelivered_alerts(tmp_path: Path,
+                                                               statuses: str) -> None:
+    from datetime import UTC, datetime
+
+    from edustat.config import load_settings
+    from edustat.orchestration import DagRunOutcome
+    from edustat.summary import print_run_summary
+
+    with psycopg.connect(statuses) as conn:
+        # ops.runs.alerts_failed: written by the alert delivery (it may not exist yet here).
+        conn.execute("ALTER TABLE ops.runs ADD COLUMN IF NOT EXISTS alerts_failed integer")
+        conn.execute("UPDATE ops.runs SET status = 'success', alerts_failed = 3")
+    said: list[str] = []
+    outcome = DagRunOutcome(datetime.now(UTC), 0, tmp_path / "run.log", run_id="night-1")
+    ok = print_run_summary(load_settings({"EDUSTAT_HOME": str(tmp_path)}), statuses, outcome,
+                           say=said.append)
+    text = "\n".join(said)
+    assert ok, text  # the data night succeeded
+    assert "alerts NOT delivered to 3 receiver(s)" in text
+    assert "暂缓 held 1" in text
+    held = next(line for line in said if "632625" in line)
+    assert "久治县" in held and "integer out of range" in held

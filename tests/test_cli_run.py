@@ -226,3 +226,46 @@ def test_task_lines_go_to_the_task_that_printed_them(tmp_path: Path) -> None:
     assert record["event"].startswith("discover 完成 done") and record["level"] == "info"
     assert record["logger"] == "edustat.progress" and record["timestamp"].startswith("2026")
     assert json.loads(second[1]) == {"event": "Traceback (most recent call last):"}
+
+
+def test_a_retry_wait_is_announced_and_kept_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    import edustat.orchestration as orchestration
+
+    now = [1000.0]
+    monkeypatch.setattr(orchestration.time, "monotonic", lambda: now[0])
+    said: list[str] = []
+    printer = orchestration.ProgressPrinter(said.append)
+    stream = [
+        "2026-03-01T02:00:01.1Z [info     ] [DAG TEST] starting task_id=build_marts map_index=-1 "
+        "[airflow.sdk.definitions.dag] loc=dag.py:1",
+        "2026-03-01T02:00:02.1Z [error    ] Task failed with exception [task] loc=x.py:1",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "psycopg.OperationalError: connection failed: server closed the connection",
+        "2026-03-01T02:00:03.1Z [info     ] Task instance state updated [airflow.api] "
+        "new_state=up_for_retry rows_affected=1",
+    ]
+    for raw in stream:
+        printer.feed(LogLine.parse(raw))
+    assert printer.error == "OperationalError: connection failed: server closed the connection"
+    assert len(said) == 1 and "build_marts" in said[0] and "5 min" in said[0]
+    waiting = ("2026-03-01T02:00:04.1Z [warning  ] No tasks to run. unrunnable tasks: {x} "
+               "[airflow.sdk.definitions.dag] loc=dag.py:3")
+    for step in range(1, 200):  # one Airflow line a second for 3 minutes and more
+        now[0] = 1000.0 + step
+        printer.feed(LogLine.parse(waiting))
+    notes = [line for line in said if "still waiting" in line]
+    assert len(notes) == 3 and notes[0].endswith("(1 min)")
+
+
+def test_a_refused_second_night_is_one_line() -> None:
+    from edustat.orchestration import ProgressPrinter
+
+    printer = ProgressPrinter(lambda _line: None)
+    for raw in ["2026-03-01T02:00:02.1Z [error    ] Task failed with exception [task] x=1",
+                "Traceback (most recent call last):",
+                "edustat.pipeline.NightInProgress: run manual__x has held the night lock since"
+                " 02:00 (pid 42)"]:
+        printer.feed(LogLine.parse(raw))
+    assert printer.night_in_progress == "run manual__x has held the night lock since 02:00 " \
+                                        "(pid 42)"
