@@ -246,3 +246,13 @@ def test_run_summary_says_held_counties_and_undelivered_alerts(tmp_path: Path,
     assert "暂缓 held 1" in text
     held = next(line for line in said if "632625" in line)
     assert "久治县" in held and "integer out of range" in held
+
+
+def test_dbt_runs_against_the_configured_warehouse(tmp_path: Path, warehouse: str) -> None:
+    proc = _edustat(["dbt", "debug"], tmp_path, timeout=300, EDUSTAT_WAREHOUSE_DSN=warehouse)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    dbname = psycopg.conninfo.conninfo_to_dict(warehouse)["dbname"]
+    assert "Connection test: [OK connection ok]" in out and dbname in out
+    # dbt's files stay out of the repo, under EDUSTAT_HOME.
+    assert (tmp_path / "home" / "dbt_manual" / "logs").is_dir()

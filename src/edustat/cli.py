@@ -383,8 +383,22 @@ def cmd_dbt(args: argparse.Namespace, settings: Settings) -> int:
     if settings.jurisdiction:
         env.setdefault("EDUSTAT_JURISDICTION", ",".join(settings.jurisdiction))
     target.mkdir(parents=True, exist_ok=True)
-    return subprocess.call([str(dbt_executable()), *(args.dbt_args or ["--help"])], env=env,
+    code = subprocess.call([str(dbt_executable()), *(args.dbt_args or ["--help"])], env=env,
                            cwd=os.getcwd())
+    _resecure_marts(dsn)
+    return code
+
+
+def _resecure_marts(dsn: str) -> None:
+    """A mart rebuilt by hand lost its row-level security: put it back before anyone reads."""
+    import psycopg
+
+    from edustat.warehouse.access import secure_schema, unsecured_tables
+
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("SELECT to_regprocedure('ops.reader_provinces(name)')").fetchone()[0] \
+                and unsecured_tables(conn):
+            secure_schema(conn, "marts")
 
 
 def _grant_arguments(p: argparse.ArgumentParser) -> None:

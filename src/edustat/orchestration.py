@@ -228,7 +228,8 @@ class ProgressPrinter:
         found = _EXCEPTION.match(raw.strip())
         if found:
             message = " ".join(found["message"].split())[:300]
-            self.error = f"{found['type'].rsplit('.', 1)[-1]}: {message}"
+            # The first error is the cause; later ones (finalize) only report it.
+            self.error = self.error or f"{found['type'].rsplit('.', 1)[-1]}: {message}"
             if found["type"].endswith("NightInProgress"):
                 self.night_in_progress = message
 
