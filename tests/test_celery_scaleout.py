@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from edustat import schedule
 from edustat.task_routing import format_task_queues, parse_task_queues, worker_hostname
 from support.celery_topology import (
     DEFAULT_TASK_QUEUES,
@@ -34,8 +35,7 @@ from support.celery_topology import (
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-NIGHTLY_TASKS = ("discover", "read_and_stage", "validate", "decide", "build_marts",
-                 "build_reports", "finalize")
+NIGHTLY_TASKS = schedule.TASKS
 
 
 def _clean_env(**extra: str) -> dict[str, str]:

@@ -74,6 +74,7 @@ BAD = [
     ("EDUSTAT_REMINDER_DAYS", "soon", "whole number"),
     ("EDUSTAT_SETTLE_SECONDS", "ten", "seconds"),
     ("EDUSTAT_TASK_QUEUES", "build_marts", "task_id=queue"),
+    ("EDUSTAT_TASK_QUEUES", "dbt_build=marts", "build_marts"),
 ]
 
 

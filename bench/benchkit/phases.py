@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-DAG_ID = "edustat_nightly"
-TASK_ORDER = ("discover", "read_and_stage", "validate", "decide", "build_marts",
-              "build_reports", "finalize")
+from edustat.schedule import DAG_ID
+from edustat.schedule import TASKS as TASK_ORDER
 
 
 @dataclass

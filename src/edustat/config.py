@@ -209,13 +209,16 @@ def _home(text: str) -> Path:
 
 
 def _task_queues(text: str) -> str:
+    from edustat.schedule import TASKS
     from edustat.task_routing import parse_task_queues
 
     try:
-        parse_task_queues(text)
+        unknown = set(parse_task_queues(text)) - set(TASKS)
     except ValueError:
-        raise ValueError("应为 task_id=queue 列表 expected task_id=queue pairs, e.g. "
-                         "build_marts=marts,build_reports=marts") from None
+        unknown = {"?"}
+    if unknown:
+        raise ValueError("应为 task_id=queue 列表 expected task_id=queue pairs of the night's "
+                         f"tasks ({', '.join(TASKS)}), e.g. build_marts=marts")
     return text
 
 

@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from edustat import schedule
 from edustat.config import REPO_ROOT
 from edustat.task_routing import TASK_QUEUES_VAR, WORKER_NAME_VAR, format_task_queues
 
-DAG_ID = "edustat_nightly"
+DAG_ID = schedule.DAG_ID
 DEFAULT_SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # A db number of its own on the shared local Redis; the key prefix below isolates topologies
 # that run at the same time (a test and a bench), so no worker takes another topology's task.
