@@ -269,3 +269,18 @@ def test_a_refused_second_night_is_one_line() -> None:
         printer.feed(LogLine.parse(raw))
     assert printer.night_in_progress == "run manual__x has held the night lock since 02:00 " \
                                         "(pid 42)"
+
+
+def test_the_ui_password_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    from edustat.config import load_settings
+    from edustat.orchestration import airflow_env, ui_login
+
+    settings = load_settings({"EDUSTAT_HOME": str(tmp_path)})
+    first, second = ui_login(settings), ui_login(settings)
+    assert first.new and not second.new and first.password == second.password
+    assert len(first.password) >= 20
+    assert stat.S_IMODE(first.file.stat().st_mode) == 0o600
+    env = airflow_env(settings, "postgresql://x@127.0.0.1/x", base={})
+    assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == str(first.file)
