@@ -17,9 +17,7 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,16 +28,11 @@ import pytest
 from edustat import schedule
 from edustat.orchestration import LogLine, TaskLogWriter, _reserve_log, task_log_path
 from edustat_synth.generate import generate
+from support.rest import free_port, request_json
 
 pytestmark = pytest.mark.e2e
 
 EDUSTAT = str(Path(sys.executable).parent / "edustat")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(home: Path, dsn: str) -> dict[str, str]:
@@ -96,22 +89,9 @@ def test_run_prints_each_step_while_it_runs(night: dict) -> None:
     assert "退回 rejected 1" in text and "成功 success" in text
 
 
-def _request(url: str, data: dict | None = None, token: str | None = None
-             ) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    body = json.dumps(data).encode() if data is not None else None
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=60) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
-
-
 @pytest.fixture(scope="module")
 def ui(night: dict) -> Iterator[dict]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([EDUSTAT, "airflow-ui", "--port", str(port)], env=night["env"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             bufsize=1, start_new_session=True)
@@ -122,7 +102,7 @@ def ui(night: dict) -> Iterator[dict]:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
-                _request(f"{url}/api/v2/version")
+                request_json(f"{url}/api/v2/version")
                 break
             except OSError:
                 assert proc.poll() is None, "edustat airflow-ui exited"
@@ -138,7 +118,7 @@ def ui(night: dict) -> Iterator[dict]:
 
 def _login(night: dict, ui: dict) -> str:
     passwords = json.loads((night["home"] / "secrets" / "airflow-ui-passwords.json").read_text())
-    code, body = _request(f"{ui['url']}/auth/token",
+    code, body = request_json(f"{ui['url']}/auth/token",
                           {"username": "admin", "password": passwords["admin"]})
     assert code == 201, code
     return body["access_token"]
@@ -152,11 +132,11 @@ def test_the_ui_has_a_login_on_localhost_only(night: dict, ui: dict) -> None:
     assert f"http://127.0.0.1:{ui['port']}" in head
     assert password in head and "shown only this once" in head
     assert "paused" in head  # and how to switch the schedule on
-    assert _request(f"{ui['url']}/api/v2/dags")[0] == 401
-    assert _request(f"{ui['url']}/auth/token",
+    assert request_json(f"{ui['url']}/api/v2/dags")[0] == 401
+    assert request_json(f"{ui['url']}/auth/token",
                     {"username": "admin", "password": "not-it"})[0] == 401
     token = _login(night, ui)
-    code, dags = _request(f"{ui['url']}/api/v2/dags", token=token)
+    code, dags = request_json(f"{ui['url']}/api/v2/dags", token=token)
     assert code == 200 and [d["dag_id"] for d in dags["dags"]] == [schedule.DAG_ID]
     # Listening on 127.0.0.1 only: another local address of this machine gets nothing.
     with socket.socket() as s:
@@ -167,21 +147,21 @@ def test_the_ui_has_a_login_on_localhost_only(night: dict, ui: dict) -> None:
 def test_every_task_log_and_the_note_are_in_airflow(night: dict, ui: dict) -> None:
     token = _login(night, ui)
     base = f"{ui['url']}/api/v2/dags/{schedule.DAG_ID}/dagRuns"
-    code, runs = _request(base, token=token)
+    code, runs = request_json(base, token=token)
     assert code == 200 and len(runs["dag_runs"]) == 1
     run = runs["dag_runs"][0]
     assert run["state"] == "success"
     assert "rejected 1" in (run.get("note") or "")
     run_url = f"{base}/{urllib.parse.quote(run['dag_run_id'], safe='')}"
-    code, tis = _request(f"{run_url}/taskInstances", token=token)
+    code, tis = request_json(f"{run_url}/taskInstances", token=token)
     assert code == 200
     assert sorted(t["task_id"] for t in tis["task_instances"]) == sorted(schedule.TASKS)
     decide = next(t for t in tis["task_instances"] if t["task_id"] == "decide")
     assert "rejected 1" in (decide.get("note") or "")
     for ti in tis["task_instances"]:
         logs_url = f"{run_url}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}"
-        assert _request(logs_url)[0] == 401
-        code, log = _request(logs_url, token=token)
+        assert request_json(logs_url)[0] == 401
+        code, log = request_json(logs_url, token=token)
         assert code == 200, ti["task_id"]
         events = [entry.get("event", "") for entry in log["content"]
                   if isinstance(entry, dict)]

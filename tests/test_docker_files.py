@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from support.rest import free_port, request_json
+
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
 COMPOSE = DOCKER / "docker-compose.yml"
@@ -534,28 +536,6 @@ def test_interpolation_helper_reads_compose_defaults(text: str) -> None:
 
 # -- the production login, for real ----------------------------------------------------------
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _request(url: str, data: dict | None = None, token: str | None = None) -> tuple[int, dict]:
-    import urllib.error
-    import urllib.request
-
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    body = json.dumps(data).encode() if data is not None else None
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=30) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
-
 
 def test_production_login_is_fab_and_refuses_anonymous_api_calls(tmp_path: Path,
                                                                  pg_server: str) -> None:
@@ -575,7 +555,7 @@ def test_production_login_is_fab_and_refuses_anonymous_api_calls(tmp_path: Path,
     with psycopg.connect(pg_server, autocommit=True) as conn:
         for name in names:
             conn.execute(f'CREATE DATABASE "{name}"')
-    port = _free_port()
+    port = free_port()
     meta = "postgresql+psycopg2://" + with_database(pg_server, names[0]).split("://", 1)[1]
     env = {**_real_secrets(meta),
            "EDUSTAT_WAREHOUSE_DSN": with_database(pg_server, names[1]),
@@ -600,17 +580,17 @@ def test_production_login_is_fab_and_refuses_anonymous_api_calls(tmp_path: Path,
         status = None
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                status, _ = _request(f"{url}/api/v2/dags")
+                status, _ = request_json(f"{url}/api/v2/dags")
                 break
             except OSError:
                 time.sleep(2)
         assert status == 401, "anonymous REST call was not refused"
-        code, token = _request(f"{url}/auth/token",
+        code, token = request_json(f"{url}/auth/token",
                                {"username": "ops-admin", "password": env["EDUSTAT_ADMIN_PASSWORD"]})
         assert code == 201 and token.get("access_token")
-        assert _request(f"{url}/api/v2/dags", token=token["access_token"])[0] == 200
-        assert _request(f"{url}/auth/token", {"username": "ops-admin", "password": "guess"})[0] \
-            == 401
+        assert request_json(f"{url}/api/v2/dags", token=token["access_token"])[0] == 200
+        wrong = {"username": "ops-admin", "password": "guess"}
+        assert request_json(f"{url}/auth/token", wrong)[0] == 401
     finally:
         if server is not None:
             os.killpg(server.pid, 15)
