@@ -9,10 +9,11 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv deps-os deps-browser lint bench airflow seeds suites clean
+.PHONY: demo test venv deps-os deps-browser lint bench airflow shim seeds suites clean
 
 demo: venv deps-os
 	$(BIN)/edustat demo
+	@echo "edustat: $(BIN)/edustat (or: source $(VENV)/bin/activate, or: make shim)"
 
 test: venv deps-os deps-browser
 	$(BIN)/ruff check src plugins dags tests scripts bench
@@ -50,8 +51,19 @@ lint: venv
 bench: venv deps-os
 	$(BIN)/python bench/run_bench.py
 
+# The Airflow UI and REST API on 127.0.0.1:8080 with a login (printed on the first start). The
+# nightly schedule stays paused: switch it on in the UI, or `make airflow AIRFLOW_ARGS=--unpause`.
+AIRFLOW_ARGS ?=
 airflow: venv deps-os
-	$(BIN)/edustat airflow-ui
+	$(BIN)/edustat airflow-ui $(AIRFLOW_ARGS)
+
+# `edustat` on PATH: a link to the venv's entry point in BINDIR (on PATH in most shells).
+BINDIR ?= $(HOME)/.local/bin
+shim: venv
+	mkdir -p $(BINDIR)
+	ln -sf $(abspath $(BIN))/edustat $(BINDIR)/edustat
+	@echo "edustat -> $(BINDIR)/edustat"; case ":$$PATH:" in *":$(BINDIR):"*) ;; \
+	  *) echo "add $(BINDIR) to PATH, e.g. export PATH=\"$(BINDIR):\$$PATH\"";; esac
 
 # Reference data and the GX project are generated, then committed.
 seeds: venv

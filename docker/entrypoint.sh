@@ -27,16 +27,15 @@ wait_for_postgres() {
   log "${label} ready"
 }
 
-require_secrets() {
-  # A placeholder secret would let anyone who read .env.example sign execution-API tokens.
-  local secret="${AIRFLOW__API_AUTH__JWT_SECRET:-}"
-  if [[ -z "$secret" || "$secret" == *change-me* ]]; then
-    log "请在 docker/.env 中设置 AIRFLOW__API_AUTH__JWT_SECRET / set AIRFLOW__API_AUTH__JWT_SECRET in docker/.env (e.g. openssl rand -hex 32)"
-    exit 1
-  fi
-}
+# Every secret of the deployment: none may be empty or still docker/.env.example's change-me
+# (anyone who read the example could sign API tokens, decrypt connections or log in).
+SECRETS="AIRFLOW__API_AUTH__JWT_SECRET AIRFLOW__CORE__FERNET_KEY AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+AIRFLOW__CELERY__RESULT_BACKEND EDUSTAT_WAREHOUSE_DSN EDUSTAT_ADMIN_PASSWORD"
 
-: "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:?AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is not set}"
+require_secrets() {
+  # shellcheck disable=SC2086  # one word per variable name
+  "$(dirname "$0")/require-secrets.sh" $SECRETS
+}
 
 case "${1:-}" in
   init)
@@ -49,6 +48,17 @@ case "${1:-}" in
     airflow db migrate
     log "warehouse bootstrap (schemas, ops/raw tables, roles)"
     python -c 'import os; from edustat.warehouse.bootstrap import bootstrap; bootstrap(os.environ["EDUSTAT_WAREHOUSE_DSN"])'
+    # The UI's first administrator (FAB auth manager: users and roles in the metadata DB).
+    # More users: `airflow users create` in any container. A later password change in .env
+    # does not reset an existing user: `airflow users reset-password` does.
+    if airflow users list --output plain 2>/dev/null | awk '{print $2}' | grep -qx "${EDUSTAT_ADMIN_USER:-admin}"; then
+      log "admin user ${EDUSTAT_ADMIN_USER:-admin} exists"
+    else
+      log "creating admin user ${EDUSTAT_ADMIN_USER:-admin}"
+      airflow users create --username "${EDUSTAT_ADMIN_USER:-admin}" --role Admin \
+        --firstname edustat --lastname admin --email "${EDUSTAT_ADMIN_EMAIL:-admin@localhost}" \
+        --password "$EDUSTAT_ADMIN_PASSWORD" >/dev/null
+    fi
     log "init done"
     ;;
   api-server | scheduler | dag-processor | triggerer | celery)

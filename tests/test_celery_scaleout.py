@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from edustat import schedule
 from edustat.task_routing import format_task_queues, parse_task_queues, worker_hostname
 from support.celery_topology import (
     DEFAULT_TASK_QUEUES,
@@ -34,8 +35,7 @@ from support.celery_topology import (
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-NIGHTLY_TASKS = ("discover", "read_and_stage", "validate", "decide", "dbt_build", "reports",
-                 "alert_summary")
+NIGHTLY_TASKS = schedule.TASKS
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -47,12 +47,12 @@ def _clean_env(**extra: str) -> dict[str, str]:
 # -- the routing policy -----------------------------------------------------------------------
 
 def test_task_queue_spec_round_trips_and_rejects_garbage() -> None:
-    routes = parse_task_queues("dbt_build=marts, reports=marts")
-    assert routes == {"dbt_build": "marts", "reports": "marts"}
+    routes = parse_task_queues("build_marts=marts, build_reports=marts")
+    assert routes == {"build_marts": "marts", "build_reports": "marts"}
     assert parse_task_queues(format_task_queues(routes)) == routes
     assert parse_task_queues("") == {}
     with pytest.raises(ValueError, match="task_id=queue"):
-        parse_task_queues("dbt_build")
+        parse_task_queues("build_marts")
 
 
 def test_worker_hostname_names_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,8 +94,8 @@ def test_policy_routes_the_marts_steps_when_airflow_parses_the_dag(tmp_path: Pat
     assert routed["errors"] == {}
     assert routed["queues"] == {
         "discover": "default", "read_and_stage": "default", "validate": "default",
-        "decide": "default", "dbt_build": MARTS_QUEUE, "reports": MARTS_QUEUE,
-        "alert_summary": "default",
+        "decide": "default", "build_marts": MARTS_QUEUE, "build_reports": MARTS_QUEUE,
+        "finalize": "default",
     }
     plain = _parsed_queues(tmp_path / "plain", None)
     assert set(plain["queues"].values()) == {"default"}

@@ -1,7 +1,9 @@
 """The DAG file: it imports without errors, cheaply, and wires the nightly steps in order.
 
 Protects: a DAG that fails to parse (the scheduler silently drops it), a DAG file that drags
-pandas/GX/dbt into every parse (slow scheduler loops), and the step order of the night.
+pandas/GX/dbt into every parse (slow scheduler loops), the step order of the night, one naming
+for tasks and pipeline steps (ops.runs.steps_done), and what the UI shows an on-call engineer:
+description, owner, tags, a runbook, a doc on every task.
 Runs in a subprocess so Airflow's configuration points at a throwaway AIRFLOW_HOME.
 """
 
@@ -34,6 +36,11 @@ print(json.dumps({
     "catchup": dag.catchup if dag else None,
     "max_active_runs": dag.max_active_runs if dag else None,
     "parse_seconds": elapsed,
+    "description": dag.description if dag else None,
+    "owners": sorted({t.owner for t in dag.tasks}) if dag else None,
+    "tags": sorted(dag.tags) if dag else None,
+    "doc_md": dag.doc_md if dag else None,
+    "task_docs": {t.task_id: t.doc_md for t in dag.tasks} if dag else None,
 }))
 """
 
@@ -55,14 +62,31 @@ def test_dag_imports_cheaply_and_wires_the_night(tmp_path: Path) -> None:
         "discover": ["read_and_stage"],
         "read_and_stage": ["validate"],
         "validate": ["decide"],
-        "decide": ["dbt_build"],
-        "dbt_build": ["reports"],
-        "reports": ["alert_summary"],
-        "alert_summary": [],
+        "decide": ["build_marts"],
+        "build_marts": ["build_reports"],
+        "build_reports": ["finalize"],
+        "finalize": [],
     }
     # The digest goes out even when a step failed.
-    assert probe["trigger_rules"]["alert_summary"] == "all_done"
+    assert probe["trigger_rules"]["finalize"] == "all_done"
     assert probe["cron"] == "0 2 * * *"
     assert probe["timezone"] == "Asia/Shanghai"
     assert probe["catchup"] is False
     assert probe["max_active_runs"] == 1
+
+
+def test_dag_tells_the_on_call_engineer_what_to_do(tmp_path: Path) -> None:
+    from edustat import schedule
+    from edustat.pipeline import STEPS
+
+    probe = _probe(tmp_path)
+    # One naming: the tasks are the pipeline's steps (and the closing finalize).
+    assert tuple(probe["tasks"]) == schedule.TASKS == (*STEPS, "finalize")
+    assert probe["description"] and "marts" in probe["description"]
+    assert probe["owners"] == ["edustat-data-platform"]
+    assert {"intake", "validation", "marts", "reports"} <= set(probe["tags"])
+    runbook = probe["doc_md"]
+    assert "runbook" in runbook and "edustat status --problems" in runbook
+    for task_id, doc in probe["task_docs"].items():
+        assert doc and "**Fails**" in doc, task_id
+        assert f"`{task_id}`" in runbook, task_id

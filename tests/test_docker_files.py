@@ -3,7 +3,9 @@
 Protects: a compose file that no longer parses or lacks a component of the issue's topology; a
 COPY, build context, env file or volume pointing at a path the repo does not have; an image
 that installs something else than the pins (pyproject.toml + requirements.lock); an entrypoint
-that is not executable, not valid bash, or starts a component with a placeholder secret; an env
+that is not executable, not valid bash, or starts any service (Airflow components and the
+Postgres containers) with an empty or change-me secret; a login that is not a real auth
+manager (the FAB auth manager is started for real: anonymous REST calls refused); an env
 example that forgets a setting of interface.md or points a DSN at a service that does not
 exist; a component command or healthcheck that is not a real `airflow`/`celery` command of the
 pinned versions (each is run with --help from the venv).
@@ -22,6 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from support.rest import free_port, request_json
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
@@ -280,21 +284,80 @@ def _run_entrypoint(tmp_path: Path, args: list[str], **env: str
                           text=True, timeout=120)
 
 
-def test_entrypoint_refuses_the_placeholder_jwt_secret(tmp_path: Path) -> None:
+SECRETS = ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY",
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND",
+           "EDUSTAT_WAREHOUSE_DSN", "EDUSTAT_ADMIN_PASSWORD")
+
+
+def _real_secrets(database: str = "postgresql+psycopg2://airflow:s3cret@127.0.0.1:9/airflow"
+                  ) -> dict[str, str]:
+    """Every secret the deployment needs, with values nobody copied from the example."""
+    return {
+        "AIRFLOW__API_AUTH__JWT_SECRET": "9f1c2d7a3b8e4f60",
+        "AIRFLOW__CORE__FERNET_KEY": "kPzmL0x1pYw2Qx3S4u5V6w7X8y9Z0a1B2c3D4e5F6g0=",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + database,
+        "EDUSTAT_WAREHOUSE_DSN": "postgresql://edustat:s3cret@127.0.0.1:9/edustat",
+        "EDUSTAT_ADMIN_PASSWORD": "a-long-admin-password",
+    }
+
+
+def test_entrypoint_secret_list_is_the_documented_one() -> None:
+    text = ENTRYPOINT.read_text()
+    listed = re.search(r'SECRETS="([^"]*)"', text).group(1).split()
+    assert tuple(listed) == SECRETS
     example = _env_example()
-    proc = _run_entrypoint(
-        tmp_path, ["scheduler"],
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=example["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
-        AIRFLOW__API_AUTH__JWT_SECRET=example["AIRFLOW__API_AUTH__JWT_SECRET"])
-    assert proc.returncode == 1
-    assert "AIRFLOW__API_AUTH__JWT_SECRET" in proc.stderr and "请在" in proc.stderr
+    # Every secret is in the example, as a placeholder or empty: a copy must be edited.
+    for name in SECRETS:
+        assert "change-me" in example[name] or example[name] == "", name
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize("component", ["init", "scheduler", "api-server"])
+def test_entrypoint_refuses_each_placeholder_and_empty_secret(tmp_path: Path, secret: str,
+                                                             component: str) -> None:
+    example = _env_example()
+    for bad in (example[secret], ""):
+        proc = _run_entrypoint(tmp_path, [component], **{**_real_secrets(), secret: bad})
+        assert proc.returncode == 1, (secret, bad, proc.stderr)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and secret in lines[0] and "docker/.env" in lines[0], lines
+        # The line names the variable, never its value (a DSN carries a password).
+        assert bad in ("", "change-me") or bad not in lines[0]
+
+
+def test_entrypoint_refuses_a_dsn_without_password(tmp_path: Path) -> None:
+    proc = _run_entrypoint(tmp_path, ["scheduler"], **{
+        **_real_secrets(), "EDUSTAT_WAREHOUSE_DSN": "postgresql://edustat:@warehouse/edustat"})
+    assert proc.returncode == 1 and "EDUSTAT_WAREHOUSE_DSN" in proc.stderr
+
+
+@pytest.mark.parametrize("service", ["warehouse", "airflow-db"])
+def test_postgres_services_refuse_placeholder_passwords(tmp_path: Path, service: str) -> None:
+    """The postgres containers run docker/require-secrets.sh before their own entrypoint."""
+    spec = _compose()["services"][service]
+    entry = spec["entrypoint"]
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in spec["volumes"]}
+    script = DOCKER / volumes[entry[0]]
+    guarded = entry[1:entry.index("--")]
+    assert guarded == ["POSTGRES_PASSWORD"]
+    variable = re.fullmatch(r"\$\{(\w+):-\}", spec["environment"]["POSTGRES_PASSWORD"]).group(1)
+    example = _env_example()[variable]
+    assert "change-me" in example
+    for value, code in ((example, 1), ("", 1), ("a-real-password", 0)):
+        # `true` stands in for the image's docker-entrypoint.sh.
+        proc = subprocess.run(["sh", str(script), *guarded, "--", "true"], capture_output=True,
+                              text=True, env={"PATH": os.environ["PATH"],
+                                              "POSTGRES_PASSWORD": value})
+        assert proc.returncode == code, (value, proc.stderr)
+        if code:
+            assert "POSTGRES_PASSWORD" in proc.stderr and len(proc.stderr.splitlines()) == 1
 
 
 def test_entrypoint_gives_up_on_an_unreachable_database(tmp_path: Path) -> None:
     proc = _run_entrypoint(
         tmp_path, ["scheduler"],
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://airflow:x@127.0.0.1:9/airflow",
-        AIRFLOW__API_AUTH__JWT_SECRET="a-real-secret", EDUSTAT_WAIT_SECONDS="2")
+        **_real_secrets(), EDUSTAT_WAIT_SECONDS="2")
     assert proc.returncode == 1
     assert "not ready" in proc.stderr
 
@@ -302,9 +365,7 @@ def test_entrypoint_gives_up_on_an_unreachable_database(tmp_path: Path) -> None:
 def test_entrypoint_waits_for_the_database_then_runs_airflow(tmp_path: Path,
                                                            pg_server: str) -> None:
     conn = "postgresql+psycopg2://" + pg_server.split("://", 1)[1]
-    proc = _run_entrypoint(tmp_path, ["celery", "worker", "--help"],
-                           AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=conn,
-                           AIRFLOW__API_AUTH__JWT_SECRET="a-real-secret")
+    proc = _run_entrypoint(tmp_path, ["celery", "worker", "--help"], **_real_secrets(conn))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "airflow-db ready" in proc.stderr
     assert "--celery-hostname" in proc.stdout  # exec'd `airflow celery worker --help`
@@ -337,7 +398,8 @@ def test_env_example_points_at_the_compose_services() -> None:
     assert warehouse.hostname == "warehouse"
     env = services["warehouse"]["environment"]
     assert warehouse.username == env["POSTGRES_USER"]
-    assert warehouse.password == _interpolate(env["POSTGRES_PASSWORD"])
+    # The container's password is docker/.env's WAREHOUSE_DB_PASSWORD (compose interpolation).
+    assert env["POSTGRES_PASSWORD"] == "${WAREHOUSE_DB_PASSWORD:-}"
     assert warehouse.path == "/" + env["POSTGRES_DB"]
     assert warehouse.password == example["WAREHOUSE_DB_PASSWORD"]
 
@@ -346,7 +408,7 @@ def test_env_example_points_at_the_compose_services() -> None:
         url = urlsplit(example[key])
         assert url.hostname == "airflow-db", key
         assert url.username == env["POSTGRES_USER"], key
-        assert url.password == _interpolate(env["POSTGRES_PASSWORD"]), key
+        assert env["POSTGRES_PASSWORD"] == "${AIRFLOW_DB_PASSWORD:-}"
         assert url.password == example["AIRFLOW_DB_PASSWORD"], key
         assert url.path == "/" + env["POSTGRES_DB"], key
     assert example["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
@@ -470,3 +532,69 @@ def test_interpolation_helper_reads_compose_defaults(text: str) -> None:
     assert _interpolate(f"${{EDUSTAT_WORKER_QUEUES:-{text}}}") == text
     with pytest.raises(AssertionError):
         _interpolate("${NO_DEFAULT}")
+
+
+# -- the production login, for real ----------------------------------------------------------
+
+
+def test_production_login_is_fab_and_refuses_anonymous_api_calls(tmp_path: Path,
+                                                                 pg_server: str) -> None:
+    """airflow-init (migrate, bootstrap, first admin) then the api-server, through the
+    entrypoint, with the example's auth manager: the REST API answers 401 without a token
+    and 200 with the admin's."""
+    import time
+    import uuid
+
+    import psycopg
+
+    from edustat.warehouse.connection import with_database
+
+    example = _env_example()
+    assert example["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".FabAuthManager")
+    names = [f"edustat_fab_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    port = free_port()
+    meta = "postgresql+psycopg2://" + with_database(pg_server, names[0]).split("://", 1)[1]
+    env = {**_real_secrets(meta),
+           "EDUSTAT_WAREHOUSE_DSN": with_database(pg_server, names[1]),
+           "AIRFLOW__CORE__AUTH_MANAGER": example["AIRFLOW__CORE__AUTH_MANAGER"],
+           "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+           "AIRFLOW__API__HOST": "127.0.0.1", "EDUSTAT_HOME": str(tmp_path / "home"),
+           "EDUSTAT_ADMIN_USER": "ops-admin"}
+    (tmp_path / "dags").mkdir()
+    server = None
+    try:
+        for expected in ("creating admin user ops-admin", "admin user ops-admin exists"):
+            init = _run_entrypoint(tmp_path, ["init"], **env)
+            assert init.returncode == 0, init.stderr[-3000:]
+            assert expected in init.stderr
+        base = _airflow_env(tmp_path)
+        base.update(env)
+        server = subprocess.Popen(["bash", str(ENTRYPOINT), "api-server", "--port", str(port)],
+                                  env=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 240
+        status = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, _ = request_json(f"{url}/api/v2/dags")
+                break
+            except OSError:
+                time.sleep(2)
+        assert status == 401, "anonymous REST call was not refused"
+        code, token = request_json(f"{url}/auth/token",
+                               {"username": "ops-admin", "password": env["EDUSTAT_ADMIN_PASSWORD"]})
+        assert code == 201 and token.get("access_token")
+        assert request_json(f"{url}/api/v2/dags", token=token["access_token"])[0] == 200
+        wrong = {"username": "ops-admin", "password": "guess"}
+        assert request_json(f"{url}/auth/token", wrong)[0] == 401
+    finally:
+        if server is not None:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=60)
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

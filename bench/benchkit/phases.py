@@ -1,6 +1,6 @@
 """A night's phases from Airflow's own metadata DB: one row per task of the DAG run.
 
-The DAG's task ids are the phase names (discover → … → alert_summary). A task that ran twice
+The DAG's task ids are the phase names (discover → … → finalize). A task that ran twice
 (retry) counts with its last try's times: Airflow keeps only that in task_instance, and a
 retried night is reported as such through `tries`.
 
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-DAG_ID = "edustat_nightly"
-TASK_ORDER = ("discover", "read_and_stage", "validate", "decide", "dbt_build", "reports",
-              "alert_summary")
+from edustat.schedule import DAG_ID
+from edustat.schedule import TASKS as TASK_ORDER
 
 
 @dataclass

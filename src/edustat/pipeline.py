@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from edustat import divisions
+from edustat import divisions, progress
 from edustat.config import Settings, load_settings
 from edustat.findings import Finding
 from edustat.intake import landing
@@ -58,11 +58,18 @@ STEPS = ("discover", "read_and_stage", "validate", "decide", "build_marts", "bui
 
 
 def step(fn: Callable[[RunContext], dict[str, Any]]) -> Callable[[RunContext], dict[str, Any]]:
-    """Record in ops.runs that this step of the run finished."""
+    """Record in ops.runs that this step of the run finished; log its start and its end with
+    the returned counts and seconds (edustat.progress: what `edustat run` prints)."""
 
     @functools.wraps(fn)
     def wrapper(ctx: RunContext) -> dict[str, Any]:
-        outcome = fn(ctx)
+        started = progress.step_started(fn.__name__)
+        try:
+            outcome = fn(ctx)
+        except BaseException as exc:
+            progress.step_failed(fn.__name__, started, exc)
+            raise
+        progress.step_done(fn.__name__, started, outcome)
         with psycopg.connect(ctx.dsn()) as conn:
             conn.execute(
                 """UPDATE ops.runs SET steps_done = array_append(steps_done, %s)
@@ -155,7 +162,8 @@ def read_and_stage(ctx: RunContext) -> dict[str, int]:
         # A retried task starts over for the submissions it had not finished deciding.
         conn.execute("DELETE FROM raw.school_rows WHERE submission_id = ANY(%s)", (ids,))
         conn.execute("DELETE FROM ops.validation_results WHERE submission_id = ANY(%s)", (ids,))
-        for (submission_id, county, *_), result in _read_all(pending, limits):
+        for (submission_id, county, *_), result in progress.track(
+                _read_all(pending, limits), len(pending), "read_and_stage files"):
             findings = result.findings
             if county not in known:
                 findings.append(_unknown_folder(county))

@@ -1,14 +1,54 @@
-"""What a person reads after a run (`edustat run`, `demo`) and from `edustat status`."""
+"""What a person reads after a run (`edustat run`, `demo`) and from `edustat status`.
+
+Both start with one summary line; tables are aligned by display width (a Chinese character
+takes two columns in a terminal), so county names never shift the columns.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import psycopg
+from wcwidth import wcswidth
 
 from edustat import divisions
 from edustat.config import Settings
 from edustat.orchestration import DagRunOutcome
+
+
+def display_width(text: str) -> int:
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]],
+          right: Sequence[bool] = ()) -> list[str]:
+    """Lines of a plain-text table, every column as wide as its widest cell on screen; the
+    last column is left ragged (reasons can be long)."""
+    body = [list(map(str, row)) for row in rows]
+    widths = [max(display_width(r[i]) for r in [list(header), *body])
+              for i in range(len(header))]
+    aligned = [*right, *[False] * len(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [pad(c, widths[i], aligned[i]) if i < len(cells) - 1 else c
+                 for i, c in enumerate(cells)]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), *map(line, body)]
+
+
+def _columns(conn: psycopg.Connection, schema: str, name: str) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = %s", (schema, name))}
 
 
 def mart_row_counts(conn: psycopg.Connection) -> dict[str, int]:
@@ -18,72 +58,107 @@ def mart_row_counts(conn: psycopg.Connection) -> dict[str, int]:
     return {t: conn.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] for t in tables}
 
 
-def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> bool:
+def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome,
+                      say: Callable[[str], None] = print) -> bool:
     with psycopg.connect(dsn) as conn:
-        run = conn.execute(
-            """SELECT run_id, status, files_seen, new_submissions, accepted, rejected,
-                      duplicates, warnings, dbt_status, message
-               FROM ops.runs WHERE logical_date = %s""", (outcome.logical_date,)).fetchone()
+        run_columns = _columns(conn, "ops", "runs")
+        # Optional columns other parts of the platform add (alert deliveries).
+        alerts = "alerts_failed" if "alerts_failed" in run_columns else "NULL"
+        query = f"""SELECT run_id, status, files_seen, new_submissions, accepted, rejected,
+                           duplicates, warnings, dbt_status, message, {alerts}
+                    FROM ops.runs WHERE """
+        run = None
+        if outcome.run_id:
+            run = conn.execute(query + "run_id = %s", (outcome.run_id,)).fetchone()
         if run is None:
-            print("运行失败：Airflow 未能启动本次运行 / the run did not start."
-                  f" Log: {outcome.log_path}")
+            run = conn.execute(query + "logical_date = %s", (outcome.logical_date,)).fetchone()
+        if run is None:
+            say("运行失败：Airflow 未能开始本次运行 / the run did not start"
+                + (f": {outcome.error}" if outcome.error else "") + f". Log: {outcome.log_path}")
             return False
-        run_id, status, seen, new, acc, rej, dup, warn, dbt_status, message = run
+        run_id, status, seen, new, acc, rej, dup, warn, dbt_status, message, alerts_failed = run
         rejected = conn.execute(
             """SELECT county_code, school_year, file_name, rejection_reason, report_path
                FROM ops.submissions WHERE decided_run_id = %s AND status = 'rejected'
                ORDER BY county_code""", (run_id,)).fetchall()
+        held = []
+        if "held_reason" in _columns(conn, "ops", "submissions"):
+            held = conn.execute(
+                """SELECT county_code, school_year, file_name, held_reason
+                   FROM ops.submissions WHERE status = 'held' ORDER BY county_code""").fetchall()
         counts = mart_row_counts(conn)
     ok = status == "success" and outcome.returncode == 0
-    print()
-    print(f"== edustat 运行 run {run_id}: {'成功 success' if ok else '失败 FAILED'} ==")
-    print(f"文件 files seen {seen}; 新报送 new {new}; 接收 accepted {acc}; 退回 rejected {rej};"
-          f" 重复 duplicates {dup}; 警告 warnings {warn}; dbt {dbt_status or '-'}")
+    say("")
+    say(f"== edustat 运行 run {run_id}: {'成功 success' if ok else '失败 FAILED'} ==")
+    say(f"文件 files seen {seen}; 新报送 new {new}; 接收 accepted {acc}; 退回 rejected {rej};"
+        f" 暂缓 held {len(held)}; 重复 duplicates {dup}; 警告 warnings {warn};"
+        f" dbt {dbt_status or '-'}")
     if message:
-        print(f"未完成的步骤 incomplete steps: {message}")
+        say(f"未完成的步骤 incomplete steps: {message}")
+    if not ok and outcome.error:
+        say(f"错误 error: {outcome.error}")
+    if alerts_failed:
+        say(f"告警未送达 alerts NOT delivered to {alerts_failed} receiver(s): the night itself"
+            " succeeded; see ops.alert_deliveries and EDUSTAT_ALERT_URLS")
     for county, year, file_name, reason, report in rejected:
-        print(f"  退回 rejected {divisions.county_name(county)} {county} {year or ''} "
-              f"{file_name}: {reason}")
+        say(f"  退回 rejected {divisions.county_name(county)} {county} {year or ''} "
+            f"{file_name}: {reason}")
         if report:
-            print(f"    退回通知 report: {report}")
+            say(f"    退回通知 report: {report}")
+    for county, year, file_name, reason in held:
+        say(f"  暂缓 held {divisions.county_name(county)} {county} {year or ''} {file_name}:"
+            f" {reason}")
     if counts:
-        print("marts 行数 row counts: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        say("marts 行数 row counts: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     docs = settings.data_docs_index
     if docs.exists():
-        print(f"校验明细 GX Data Docs: {docs}")
-    print(f"Airflow log: {outcome.log_path}")
+        say(f"校验明细 GX Data Docs: {docs}")
+    say(f"Airflow log: {outcome.log_path}")
     return ok
 
 
 @dataclass
 class StatusRow:
     county_code: str
-    school_year: int
-    status: str
+    school_year: int | None
+    status: str  # accepted | rejected | held | received | missing
     submission_id: int | None
     errors: int
     warnings: int
     reason: str | None
 
 
-def status_rows(settings: Settings, dsn: str, year: int | None = None) -> list[StatusRow]:
+# What each status is called, in the order the summary line counts them.
+LABELS = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "held": "暂缓 held",
+          "received": "待处理 received", "missing": "未报送 missing"}
+PROBLEMS = frozenset({"rejected", "held", "missing"})
+
+
+def status_rows(settings: Settings, dsn: str, year: int | None = None,
+                include_unplaced: bool = False) -> list[StatusRow]:
+    """One row per expected (county, year) and per county-year that sent something: the
+    county-year's current state. With `include_unplaced`, also the files without a year
+    (unreadable, or not yet judged)."""
     with psycopg.connect(dsn) as conn:
+        has_held = "held_reason" in _columns(conn, "ops", "submissions")
+        reason = "coalesce(rejection_reason, held_reason)" if has_held else "rejection_reason"
         subs = conn.execute(
-            """SELECT county_code, school_year, status, submission_id, errors, warnings,
-                      rejection_reason
-               FROM ops.submissions WHERE status IN ('accepted', 'rejected')
-                 AND school_year IS NOT NULL
-               ORDER BY received_at, submission_id""").fetchall()
+            f"""SELECT county_code, school_year, status, submission_id, errors, warnings,
+                       {reason}
+                FROM ops.submissions
+                WHERE status IN ('accepted', 'rejected', 'held', 'received')
+                ORDER BY received_at, submission_id""").fetchall()
         submitted = [r[0] for r in conn.execute(
             "SELECT DISTINCT county_code FROM ops.submissions")]
-    years = sorted({s[1] for s in subs} if year is None else {year})
+    placed = [s for s in subs if s[1] is not None]
+    years = sorted({s[1] for s in placed} if year is None else {year})
     latest: dict[tuple[str, int], StatusRow] = {}
-    for county, yr, status, sid, errors, warnings, reason in subs:
+    for county, yr, status, sid, errors, warnings, why in placed:
         key = (county, yr)
         # An accepted file keeps serving whatever is rejected after it.
         if status == "rejected" and key in latest and latest[key].status == "accepted":
             continue
-        latest[key] = StatusRow(county, yr, status, sid, errors, warnings, reason)
+        latest[key] = StatusRow(county, yr, status, sid, errors, warnings, why)
     expected = set(divisions.expected_counties(settings.jurisdiction, submitted))
     rows = []
     for county in sorted(set(expected) | {k[0] for k in latest}):
@@ -92,22 +167,52 @@ def status_rows(settings: Settings, dsn: str, year: int | None = None) -> list[S
                 rows.append(latest[(county, yr)])
             elif county in expected:  # a stray folder is listed only for what it sent
                 rows.append(StatusRow(county, yr, "missing", None, 0, 0, None))
+        if include_unplaced and year is None:
+            rows += [StatusRow(c, None, st, sid, e, w, why)
+                     for c, yr, st, sid, e, w, why in subs if c == county and yr is None]
     return rows
 
 
-_LABEL = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "missing": "未报送 missing"}
+def filter_rows(rows: list[StatusRow], problems: bool = False,
+                provinces: Sequence[str] = ()) -> list[StatusRow]:
+    if provinces:
+        rows = [r for r in rows if r.county_code[:2] in provinces]
+    if problems:
+        rows = [r for r in rows if r.status in PROBLEMS or r.errors]
+    return rows
 
 
-def print_status(settings: Settings, dsn: str, year: int | None = None) -> None:
-    rows = status_rows(settings, dsn, year)
-    if not rows:
-        print("尚无报送 no submissions yet")
+def summary_line(rows: list[StatusRow]) -> str:
+    counts = Counter(r.status for r in rows)
+    counties = len({r.county_code for r in rows})
+    years = sorted({r.school_year for r in rows if r.school_year is not None})
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "-")
+    parts = "，".join(f"{LABELS[s]} {counts[s]}" for s in LABELS if counts[s])
+    return f"{counties} 个县 counties，年度 years {span}：{parts or '无 none'}"
+
+
+def print_status(settings: Settings, dsn: str, year: int | None = None, problems: bool = False,
+                 provinces: Sequence[str] = (), say: Callable[[str], None] = print) -> None:
+    everything = status_rows(settings, dsn, year, include_unplaced=True)
+    if not everything:
+        say("尚无报送 no submissions yet")
         return
-    print(f"{'区县 county':<28}{'年度 year':>9}  {'状态 status':<18}{'报送 id':>8}"
-          f"{'错误':>6}{'警告':>6}  原因 reason")
-    for r in rows:
-        name = f"{divisions.county_name(r.county_code)} {r.county_code}"
-        print(f"{name:<28}{r.school_year:>9}  {_LABEL[r.status]:<18}"
-              f"{r.submission_id or '':>8}{r.errors:>6}{r.warnings:>6}  {r.reason or ''}")
-    missing = sum(r.status == "missing" for r in rows)
-    print(f"共 {len(rows)} 行 rows；未报送 missing {missing}")
+    rows = filter_rows(everything, problems, provinces)
+    say(summary_line(filter_rows(everything, provinces=provinces)))
+    if not rows:
+        say("没有需要处理的问题 nothing needs attention" if problems
+            else "没有符合条件的行 no rows match")
+        return
+    say("")
+    lines = table(
+        ["区县 county", "代码 code", "年度 year", "状态 status", "报送 id", "错误 errors",
+         "警告 warnings", "原因 reason"],
+        ([divisions.county_name(r.county_code) or "?", r.county_code,
+          str(r.school_year or "—"), LABELS[r.status], str(r.submission_id or ""),
+          str(r.errors), str(r.warnings), r.reason or ""] for r in rows),
+        right=[False, False, True, False, True, True, True])
+    for line in lines:
+        say(line)
+    if len(rows) < len(everything):
+        say(f"（显示 {len(rows)} / {len(everything)} 行 showing {len(rows)} of "
+            f"{len(everything)} rows）")

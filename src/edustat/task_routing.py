@@ -4,8 +4,9 @@ Loaded through `airflow_local_settings.py` (docker/airflow_local_settings.py in 
 one the local Celery topology writes), never imported by the DAG: the DAG stays wiring only and
 the deployment decides where tasks run.
 
-- EDUSTAT_TASK_QUEUES routes tasks to Celery queues, e.g. `dbt_build=marts,reports=marts` sends
-  the memory-hungry steps to the workers started with `--queues marts`. Empty: every task stays
+- EDUSTAT_TASK_QUEUES routes tasks to Celery queues, e.g.
+  `build_marts=marts,build_reports=marts` sends the memory-hungry steps to the workers started
+  with `--queues marts`. Empty: every task stays
   on Airflow's default queue (one pool of identical workers).
 - EDUSTAT_WORKER_NAME names the worker in task_instance.hostname. In containers the hostname
   already differs per worker; several workers on one machine need a name each to be told apart.

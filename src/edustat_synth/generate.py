@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import IO
 
 from edustat_synth.generation.counties import CountyUnit, load_county_units
 from edustat_synth.generation.county_job import CountyJob, FileResult, run_county
@@ -136,12 +137,13 @@ def _neighbours(units: tuple[CountyUnit, ...]) -> dict[str, str]:
 def generate(province: str | None, years: list[int], out: Path, seed: int = 2026,
              faulty: int = 0, scale: str | None = None, *,
              counties: int | Iterable[str] | None = None,
-             workers: int | None = None) -> GenerateSummary:
+             workers: int | None = None, progress: IO[str] | None = None) -> GenerateSummary:
     """Write one submission file per county and year under `out`; see the module docstring.
 
     `scale="national"` covers every county unit of the country (`province` is then ignored).
     `counties` narrows the run (see `select_counties`); `workers` processes (default: 1 for a
-    province, 2 at national scale). Raises ValueError for arguments that cannot be honoured.
+    province, 2 at national scale); `progress`: a stream to report progress on (the CLI's).
+    Raises ValueError for arguments that cannot be honoured.
     """
     wanted_years = sorted(set(years))
     if not wanted_years:
@@ -178,13 +180,23 @@ def generate(province: str | None, years: list[int], out: Path, seed: int = 2026
         workers = 1 if len(jobs) < _PARALLEL_FROM else min(2, os.cpu_count() or 1)
     results: list[FileResult] = []
     if workers <= 1:
-        for job in jobs:
-            results.extend(run_county(job))
+        for county_results in _tracked(map(run_county, jobs), len(jobs), progress):
+            results.extend(county_results)
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            for county_results in pool.map(run_county, jobs, chunksize=8):
+            for county_results in _tracked(pool.map(run_county, jobs, chunksize=8), len(jobs),
+                                           progress):
                 results.extend(county_results)
     return _summarise(out, wanted_years, codes, results)
+
+
+def _tracked(items: Iterable[list[FileResult]], total: int, out: IO[str] | None
+             ) -> Iterable[list[FileResult]]:
+    if out is None:
+        return items
+    from edustat.progress import track
+
+    return track(items, total, "生成 generating counties", out=out)
 
 
 def _summarise(out: Path, years: list[int], codes: list[str],

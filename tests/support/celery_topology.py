@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from edustat import schedule
 from edustat.config import REPO_ROOT
 from edustat.task_routing import TASK_QUEUES_VAR, WORKER_NAME_VAR, format_task_queues
 
-DAG_ID = "edustat_nightly"
+DAG_ID = schedule.DAG_ID
 DEFAULT_SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # A db number of its own on the shared local Redis; the key prefix below isolates topologies
 # that run at the same time (a test and a bench), so no worker takes another topology's task.
@@ -47,7 +48,8 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"
 MARTS_QUEUE = "marts"
 # The marts steps (dbt, reports) go to their own queue: in production that is the worker pool
 # with the memory; here it makes "both workers ran tasks" certain instead of luck.
-DEFAULT_TASK_QUEUES: Mapping[str, str] = {"dbt_build": MARTS_QUEUE, "reports": MARTS_QUEUE}
+DEFAULT_TASK_QUEUES: Mapping[str, str] = {"build_marts": MARTS_QUEUE,
+                                          "build_reports": MARTS_QUEUE}
 TERMINAL_RUN_STATES = ("success", "failed")
 LOCAL_SETTINGS_FILE = REPO_ROOT / "docker" / "airflow_local_settings.py"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from edustat.warehouse.access import secure_schema
+
 NEXT = "marts_next"
 RETIRED = "marts_retired"
 
@@ -44,6 +46,8 @@ def publish(dsn: str, fingerprint_comment: str | None = None) -> None:
         if fingerprint_comment is not None:
             conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
                 sql.Identifier(NEXT), sql.Literal(fingerprint_comment)))
+        # Per-province readers: no table goes live without its row-level security.
+        secure_schema(conn, NEXT)
         conn.execute(f"DROP SCHEMA IF EXISTS {RETIRED} CASCADE")
         conn.execute(f"ALTER SCHEMA marts RENAME TO {RETIRED}")
         conn.execute(f"ALTER SCHEMA {NEXT} RENAME TO marts")

@@ -108,3 +108,39 @@ END
 $$;
 GRANT USAGE ON SCHEMA marts TO ministry_reader;
 REVOKE ALL ON SCHEMA raw, ops, staging, intermediate FROM ministry_reader;
+
+-- Postgres lets PUBLIC connect to every database and create temporary tables in it. Here only
+-- the platform's own user and ministry_reader may connect, and ministries create nothing.
+DO $$
+BEGIN
+    EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I',
+                   current_database(), current_user);
+    EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO ministry_reader', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'edustat: not the owner of database %: PUBLIC keeps CONNECT and TEMPORARY',
+        current_database();
+END
+$$;
+
+-- Per-province readers (`edustat grant --province 63 NAME`): a member of a role listed here
+-- sees, through the row-level security of every marts table (edustat.warehouse.access),
+-- only the rows of its provinces; other members of ministry_reader see every row.
+CREATE TABLE IF NOT EXISTS ops.reader_scopes (
+    role_name  text PRIMARY KEY,
+    provinces  text[] NOT NULL CHECK (cardinality(provinces) > 0),
+    granted_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- The provinces `who` may see, NULL when unrestricted. SECURITY DEFINER: the policies call it
+-- as the ministry's login, which has no access to ops.
+CREATE OR REPLACE FUNCTION ops.reader_provinces(who name) RETURNS text[]
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT array_agg(DISTINCT p ORDER BY p)
+    FROM ops.reader_scopes s
+    JOIN pg_roles r ON r.rolname = s.role_name
+    CROSS JOIN LATERAL unnest(s.provinces) p
+    WHERE pg_has_role(who, r.oid, 'MEMBER')
+$$;
+REVOKE ALL ON FUNCTION ops.reader_provinces(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ops.reader_provinces(name) TO ministry_reader;
