@@ -372,7 +372,8 @@ def _docs_stale(target: Path) -> bool:
 
 
 def _dbt_vars(settings: Settings) -> dict[str, Any]:
-    return {"jurisdiction": list(settings.jurisdiction) if settings.jurisdiction else []}
+    return {"jurisdiction": list(settings.jurisdiction) if settings.jurisdiction else [],
+            "first_year": settings.first_year}
 
 
 def _set_run(dsn: str, run_id: str, **values: Any) -> None:
