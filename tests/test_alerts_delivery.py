@@ -33,9 +33,11 @@ from aiosmtpd.controller import Controller
 
 from edustat.alerts import Digest, build_digest, send, task_failure_callback
 from edustat.config import Settings, load_settings
+from edustat.divisions import province_counties
+from edustat.notices.wording import EN_SEPARATOR
 
 RUN = "scheduled__2026-04-02T00:00:00+00:00"
-REPORT_URL = "https://edustat.example.org/reports/index.html"
+PUBLIC = "https://edustat.example.org"
 
 
 # ---- receivers ---------------------------------------------------------------------------
@@ -192,7 +194,8 @@ def service_proxy(
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_MISSING_DEADLINE": "03-31"})
+    return load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_MISSING_DEADLINE": "03-31",
+                          "EDUSTAT_PUBLIC_URL": PUBLIC})
 
 
 def _reject(conn: psycopg.Connection, county: str, report: Path) -> None:
@@ -217,15 +220,23 @@ def _reject(conn: psycopg.Connection, county: str, report: Path) -> None:
 
 @pytest.fixture
 def digest(warehouse: str, tmp_path: Path) -> Digest:
-    """城中区 630103 rejected: school_code_unique on 4 rows (2, 5, 9, 14), report under home."""
+    """城中区 630103 rejected: school_code_unique on 4 rows (2, 5, 9, 14), report under home.
+    The other Qinghai counties sent their 2025 files in January: none is late."""
     report = tmp_path / "reports" / "rejections" / "630103.html"
     with psycopg.connect(warehouse, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, '2026-04-02T00:00:00Z')",
-            (RUN,),
+            "INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, '2026-04-02T00:00:00Z'),"
+            " ('january', '2026-01-10T00:00:00Z')", (RUN,),
         )
+        conn.execute(
+            """INSERT INTO ops.submissions (county_code, school_year, file_name, landing_path,
+                   checksum, size_bytes, received_at, status, run_id, decided_run_id)
+               SELECT code, 2025, 'f.xlsx', 'l', md5(code), 1, '2026-01-10', 'accepted',
+                      'january', 'january'
+               FROM unnest(%s::text[]) AS code""",
+            ([c for c in province_counties("63") if c != "630103"],))
         _reject(conn, "630103", report)
-    built = build_digest(warehouse, RUN, _settings(tmp_path), REPORT_URL, ["630103"], [2025])
+    built = build_digest(warehouse, RUN, _settings(tmp_path))
     assert built is not None
     return built
 
@@ -257,7 +268,7 @@ def test_digest_arrives_by_email(
     assert "退回 1" in message["Subject"]
     text = message.get_body(preferencelist=("plain",)).get_content()
     _assert_actionable(text)
-    assert text.index("【退回") < text.index("—— English ——")  # Chinese first
+    assert text.index("【退回") < text.index(EN_SEPARATOR)  # Chinese first
     assert "城中区 (630103), school year 2025" in text
 
 
@@ -335,7 +346,7 @@ def test_wecom_gets_a_cut_message_within_2kb_on_a_bad_night(
         )
         for county in counties:
             _reject(conn, county, tmp_path / "reports" / f"{county}.html")
-    digest = build_digest(warehouse, RUN, _settings(tmp_path), REPORT_URL, counties, [2025])
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
     assert digest is not None and len(digest.short_body.encode("utf-8")) > 2048
     assert send(digest, ["wecombot://wecomkey123?verify=no"]).ok
     [request] = service_proxy.requests

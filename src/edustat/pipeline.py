@@ -439,8 +439,10 @@ def build_reports(ctx: RunContext) -> dict[str, Any]:
 
 
 def finalize(ctx: RunContext) -> dict[str, Any]:
-    """Close the run in ops.runs and send the one digest of the night."""
-    from edustat.alerts import build_digest, send
+    """Close the run in ops.runs and send the night's notices (edustat.notices): the counties'
+    own, the regions' digests and the full digest. Undeliverable ones are recorded and counted
+    (ops.runs.alerts_failed), never a failure of the run."""
+    from edustat.alerts import notify_night
 
     dsn = ctx.dsn()
     bootstrap(dsn)  # the run may have failed before discovery created anything
@@ -460,16 +462,6 @@ def finalize(ctx: RunContext) -> dict[str, Any]:
                    message = %s WHERE run_id = %s""",
             (status, warnings, ", ".join(failed_tasks) or None, ctx.run_id),
         )
-        years = [r[0] for r in conn.execute(
-            "SELECT DISTINCT school_year FROM ops.submissions WHERE school_year IS NOT NULL"
-            " ORDER BY 1")]
-        submitted = [r[0] for r in conn.execute("SELECT DISTINCT county_code FROM ops.submissions")]
-    expected = divisions.expected_counties(ctx.settings.jurisdiction, submitted)
-    report = ctx.settings.reports / "index.html"
-    digest = build_digest(dsn, ctx.run_id, ctx.settings,
-                          report.as_uri() if report.exists() else None, expected, years)
-    delivered = None
-    if digest is not None:
-        delivered = send(digest, ctx.settings.alert_urls)
-    return {"status": status, "failed_steps": failed_tasks, "digest": digest is not None,
-            "delivered": getattr(delivered, "ok", None)}
+    notices = notify_night(ctx.settings, dsn, ctx.run_id)
+    return {"status": status, "failed_steps": failed_tasks, "digest": notices.digest,
+            "notices_sent": notices.sent, "alerts_failed": notices.failed}

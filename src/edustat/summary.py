@@ -22,13 +22,13 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> b
     with psycopg.connect(dsn) as conn:
         run = conn.execute(
             """SELECT run_id, status, files_seen, new_submissions, accepted, rejected,
-                      duplicates, warnings, dbt_status, message
+                      duplicates, warnings, dbt_status, message, alerts_failed
                FROM ops.runs WHERE logical_date = %s""", (outcome.logical_date,)).fetchone()
         if run is None:
             print("运行失败：Airflow 未能启动本次运行 / the run did not start."
                   f" Log: {outcome.log_path}")
             return False
-        run_id, status, seen, new, acc, rej, dup, warn, dbt_status, message = run
+        run_id, status, seen, new, acc, rej, dup, warn, dbt_status, message, alerts_failed = run
         rejected = conn.execute(
             """SELECT county_code, school_year, file_name, rejection_reason, report_path
                FROM ops.submissions WHERE decided_run_id = %s AND status = 'rejected'
@@ -41,6 +41,9 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> b
           f" 重复 duplicates {dup}; 警告 warnings {warn}; dbt {dbt_status or '-'}")
     if message:
         print(f"未完成的步骤 incomplete steps: {message}")
+    if alerts_failed:
+        print(f"通知未送达 {alerts_failed} 处（数据已处理）/ {alerts_failed} alert deliveries"
+              " failed (the data night succeeded): see ops.deliveries")
     for county, year, file_name, reason, report in rejected:
         print(f"  退回 rejected {divisions.county_name(county)} {county} {year or ''} "
               f"{file_name}: {reason}")
@@ -67,38 +70,34 @@ class StatusRow:
 
 
 def status_rows(settings: Settings, dsn: str, year: int | None = None) -> list[StatusRow]:
+    """Every county-year the warehouse's one definition lists (ops.county_year_status): the
+    expected ones and whatever a county (even a stray folder) sent."""
+    from edustat.notices.status import county_year_status
+
     with psycopg.connect(dsn) as conn:
-        subs = conn.execute(
-            """SELECT county_code, school_year, status, submission_id, errors, warnings,
-                      rejection_reason
-               FROM ops.submissions WHERE status IN ('accepted', 'rejected')
-                 AND school_year IS NOT NULL
-               ORDER BY received_at, submission_id""").fetchall()
-        submitted = [r[0] for r in conn.execute(
-            "SELECT DISTINCT county_code FROM ops.submissions")]
-    years = sorted({s[1] for s in subs} if year is None else {year})
-    latest: dict[tuple[str, int], StatusRow] = {}
-    for county, yr, status, sid, errors, warnings, reason in subs:
-        key = (county, yr)
-        # An accepted file keeps serving whatever is rejected after it.
-        if status == "rejected" and key in latest and latest[key].status == "accepted":
-            continue
-        latest[key] = StatusRow(county, yr, status, sid, errors, warnings, reason)
-    expected = set(divisions.expected_counties(settings.jurisdiction, submitted))
+        grid = county_year_status(conn, settings, year=year)
     rows = []
-    for county in sorted(set(expected) | {k[0] for k in latest}):
-        for yr in years:
-            if (county, yr) in latest:
-                rows.append(latest[(county, yr)])
-            elif county in expected:  # a stray folder is listed only for what it sent
-                rows.append(StatusRow(county, yr, "missing", None, 0, 0, None))
+    for r in grid:
+        rejected = r.status == "rejected"
+        submission = {"accepted": r.accepted_submission_id, "held": r.held_submission_id,
+                      "rejected": r.last_rejected_submission_id}.get(r.status)
+        rows.append(StatusRow(
+            r.county_code, r.school_year, r.status, submission,
+            (r.last_rejected_errors or 0) if rejected else 0,
+            0 if rejected else r.warnings or 0,
+            r.last_rejection_reason if rejected else None))
     return rows
 
 
-_LABEL = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "missing": "未报送 missing"}
+_LABEL = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "missing": "未报送 missing",
+          "held": "暂缓入库 held"}
 
 
 def print_status(settings: Settings, dsn: str, year: int | None = None) -> None:
+    from edustat.notices.contacts import load_contacts
+
+    for problem in load_contacts(settings).problems:
+        print(problem.line())
     rows = status_rows(settings, dsn, year)
     if not rows:
         print("尚无报送 no submissions yet")

@@ -205,7 +205,7 @@ RETURNS TABLE (county_code text, school_year integer, county_name text,
                accepted_file_name text, warnings integer, replaced_submission_id bigint,
                held_submission_id bigint,
                last_rejected_submission_id bigint, last_rejected_at timestamptz,
-               last_rejection_reason text,
+               last_rejection_reason text, last_rejected_errors integer,
                files_received integer, files_rejected integer,
                files_pending integer, files_unreadable integer)
 LANGUAGE sql STABLE
@@ -267,7 +267,7 @@ AS $fn$
            END,
            a.submission_id, a.received_at, a.file_name, a.warnings, a.replaced_submission_id,
            CASE WHEN v.status = 'held' THEN v.submission_id END,
-           r.submission_id, r.received_at, r.rejection_reason,
+           r.submission_id, r.received_at, r.rejection_reason, r.errors,
            coalesce(n.files_received, 0), coalesce(n.files_rejected, 0),
            coalesce(c.files_pending, 0), coalesce(c.files_unreadable, 0)
     FROM grid g
