@@ -80,6 +80,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from edustat.check import USAGE, UsageError, run
+
+    try:
+        return run(args, load_settings())
+    except (UsageError, ValueError) as exc:  # ValueError: a setting that does not parse
+        print(exc, file=sys.stderr)
+        return USAGE
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from edustat_synth.demo import run_demo
 
@@ -136,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="submissions per county and year, incl. missing")
     p.add_argument("--year", type=int)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check", help="judge a county file now with the night's rules; exit 0 it"
+                       " would be accepted, 1 rejected, 2 usage error (writes nothing)")
+    p.add_argument("file")
+    p.add_argument("--county", help="6-digit county code (default: the file's folder name)")
+    p.add_argument("--year", type=int, help="the school year the file is meant for")
+    p.add_argument("--out", help="folder for the rejection report"
+                   " (default: ./edustat-check/<county>-<file>)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("airflow-ui", help="Airflow standalone (UI) on the platform's state")
     p.add_argument("--port", type=int, default=8080)

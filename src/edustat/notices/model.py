@@ -12,11 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from edustat.alerting.text import clip
 from edustat.columns import label
 from edustat.config import Settings
-from edustat.notices.facts import CheckSummary, Decision, RunFacts
+from edustat.findings import Finding
+from edustat.notices.facts import CheckSummary, Decision, Example, RunFacts
 from edustat.notices.status import Owed
 from edustat.site import public_link
 
@@ -246,4 +248,49 @@ def digest_view(facts: RunFacts, settings: Settings, day: str, owed: Sequence[Ow
         late=owed_groups(o for o in owed_here if o.phase == "late"),
         due=owed_groups(o for o in owed_here if o.phase == "due"),
         notes=tuple(notes), problems=tuple(problems), undelivered=tuple(undelivered),
+    )
+
+
+# ---- `edustat check` ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    file_name: str
+    county_code: str
+    school_year: int | None
+    accepted: bool
+    errors: int
+    warnings: int
+    checks: tuple[CheckView, ...]
+    report: tuple[str, str] | None  # the rejection report's HTML and CSV
+    history: Bi
+    notes: tuple[Bi, ...]
+
+
+def summarize(findings: Sequence[Finding]) -> list[CheckSummary]:
+    """Findings grouped as the night's messages group them (notices.facts, in SQL): per check,
+    severity and column, the count summed, examples the first rows, errors first, then by count."""
+    groups: dict[tuple[str, str, str | None], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.check_id, f.severity, f.column), []).append(f)
+    out = []
+    for (check_id, severity, column), items in groups.items():
+        items.sort(key=lambda f: (f.row_number is not None, f.row_number or 0))
+        out.append(CheckSummary(
+            check_id, severity, column, sum(f.failing_count for f in items),
+            tuple(Example(f.row_number, f.value, f.school_code) for f in items[:5]),
+            items[0].message_zh, items[0].message_en))
+    out.sort(key=lambda c: (c.severity != "critical", -c.count, c.check_id))
+    return out
+
+
+def verdict_view(verdict: Any, report: tuple[Path, Path] | None) -> VerdictView:
+    return VerdictView(
+        file_name=clip(verdict.path.name), county_code=verdict.county,
+        school_year=verdict.school_year, accepted=verdict.accepted, errors=verdict.errors,
+        warnings=verdict.warnings,
+        checks=tuple(_check_view(c) for c in summarize(verdict.findings)),
+        report=(str(report[0]), str(report[1])) if report else None,
+        history=verdict.history, notes=tuple(verdict.notes),
     )

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from edustat.alerting.digest import Digest, NotifyLevel
 from edustat.divisions import county_name
-from edustat.notices.model import FULL, SHORT, Limits
+from edustat.notices.model import FULL, SHORT, Limits, verdict_view
 from edustat.notices.wording import EN_SEPARATOR, LANGS, TITLE_SEPARATOR, Lang, phrase, status_label
 
 _env = Environment(
@@ -70,6 +70,10 @@ def _render(template: str, view: Any, lang: Lang, lim: Limits) -> tuple[str, str
     return _tidy(module.title()), _tidy(str(module))
 
 
+def _both(full: dict[str, tuple[str, str]]) -> str:
+    return f"{full['zh'][1]}\n\n{EN_SEPARATOR}\n\n{full['en'][1]}"
+
+
 def render_message(template: str, view: Any, severity: NotifyLevel,
                    fields: dict[str, Any], attachments: Sequence[Path] = ()) -> Digest:
     """The message: Chinese then English in full, a Chinese-only short body, a one-line title."""
@@ -80,9 +84,21 @@ def render_message(template: str, view: Any, severity: NotifyLevel,
         title = title[: TITLE_LIMIT - 1] + "…"
     return Digest(
         title=title,
-        body=f"{full['zh'][1]}\n\n{EN_SEPARATOR}\n\n{full['en'][1]}",
+        body=_both(full),
         short_body=short,
         severity=severity,
         fields=fields,
         attachments=tuple(attachments),
     )
+
+
+# `edustat check` lists more of a file's problems than a message does: it is the county's
+# working list before the night (the rejection report still has every row).
+CHECK = Limits(submissions=1, checks=30, examples=5, names=0, messages=True,
+               accepted_list=False)
+
+
+def render_verdict(verdict: Any, report: tuple[Path, Path] | None) -> str:
+    """What `edustat check` prints: the verdict and the findings, Chinese then English."""
+    view = verdict_view(verdict, report)
+    return _both({lang: _render("check_verdict.txt.j2", view, lang, CHECK) for lang in LANGS})

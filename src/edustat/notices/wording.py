@@ -167,6 +167,16 @@ PHRASES: dict[str, tuple[str, str]] = {
         "submit as soon as possible",
     ),
     "county_state_rejected_only": ("（收到的文件均被退回）", " (every file received was rejected)"),
+    # `edustat check`
+    "check_head": ("edustat 预检：{county} {year}，文件「{file}」",
+                   'edustat check: {county}, {year}, file "{file}"'),
+    "check_accept": ("结论：夜间运行将接收此文件（错误 0 条，警告 {warnings} 条）",
+                     "Verdict: the night would ACCEPT this file (0 errors, {warnings} warnings)"),
+    "check_reject": ("结论：夜间运行将退回此文件（错误 {errors} 条，警告 {warnings} 条）",
+                     "Verdict: the night would REJECT this file ({errors} errors, {warnings} "
+                     "warnings)"),
+    "check_report": ("完整退回报告（每一行、每一列）：{html}；表格：{csv}",
+                     "Full rejection report (every row and column): {html}; spreadsheet: {csv}"),
     # the contacts file (EDUSTAT_CONTACTS)
     "contacts_where": ("联系人文件 {path} 第{line}行", "contacts file {path} line {line}"),
     "contacts_unreadable": (
