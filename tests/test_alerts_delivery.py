@@ -10,120 +10,32 @@ when a receiver is down; the Airflow failure callback delivering task id and err
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import email
-import email.policy
 import json
 import logging
-import socket
 import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 
 from edustat.alerts import Digest, build_digest, send, task_failure_callback
 from edustat.config import Settings, load_settings
 from edustat.divisions import province_counties
 from edustat.notices.wording import EN_SEPARATOR
+from support.receivers import HttpReceiver, Mailbox, free_port
 
 RUN = "scheduled__2026-04-02T00:00:00+00:00"
 PUBLIC = "https://edustat.example.org"
 
 
-# ---- receivers ---------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, _Mailbox]]:
-    mailbox = _Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller.port, mailbox
-    finally:
-        controller.stop()
-
-
-@dataclasses.dataclass
-class _Received:
-    host: str
-    path: str
-    payload: dict[str, Any]
-
-
-class _HttpReceiver:
-    """Records every POST; answers with the queued status codes, then 200."""
-
-    def __init__(self) -> None:
-        self.requests: list[_Received] = []
-        self.statuses: list[int] = []
-        self.lock = threading.Lock()
-
-    def handler(self, tls_host: str | None = None) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.requests.append(
-                        _Received(tls_host or self.headers["Host"], self.path, json.loads(data))
-                    )
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                # What the real services answer: Slack webhooks a bare "ok", the others JSON.
-                slack = (tls_host or "").startswith("hooks.slack.com")
-                out = b"ok" if slack else b'{"ok": true, "errcode": 0, "errmsg": "ok"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
-@pytest.fixture
-def http_receiver() -> Iterator[tuple[int, _HttpReceiver]]:
-    receiver = _HttpReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], receiver
-    finally:
-        server.shutdown()
-        server.server_close()
+# ---- receivers (tests/support/receivers.py) and the service proxy ----------------------
 
 
 def _self_signed(tmp_path: Path) -> ssl.SSLContext:
@@ -155,14 +67,14 @@ def _self_signed(tmp_path: Path) -> ssl.SSLContext:
 @pytest.fixture
 def service_proxy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[_HttpReceiver]:
+) -> Iterator[HttpReceiver]:
     """An HTTPS proxy that answers for DingTalk, WeCom and Slack itself.
 
     The plugins post to their fixed hosts (oapi.dingtalk.com, qyapi.weixin.qq.com,
     hooks.slack.com); requests sends that through HTTPS_PROXY as a CONNECT tunnel, which
     this proxy terminates with a self-signed certificate (the URLs carry verify=no).
     """
-    receiver = _HttpReceiver()
+    receiver = HttpReceiver()
     tls = _self_signed(tmp_path)
 
     class Proxy(BaseHTTPRequestHandler):
@@ -254,7 +166,7 @@ def _assert_actionable(text: str) -> None:
 
 
 def test_digest_arrives_by_email(
-    smtp_server: tuple[int, _Mailbox], digest: Digest
+    smtp_server: tuple[int, Mailbox], digest: Digest
 ) -> None:
     port, mailbox = smtp_server
     url = f"mailto://127.0.0.1:{port}?from=edustat@example.org&to=ops@example.org"
@@ -273,7 +185,7 @@ def test_digest_arrives_by_email(
 
 
 def test_digest_arrives_at_json_webhook_with_fields(
-    http_receiver: tuple[int, _HttpReceiver], digest: Digest
+    http_receiver: tuple[int, HttpReceiver], digest: Digest
 ) -> None:
     port, receiver = http_receiver
     report = send(digest, [f"json://127.0.0.1:{port}/edustat/hook"])
@@ -303,7 +215,7 @@ def test_digest_arrives_at_json_webhook_with_fields(
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_dingtalk_wecom_and_slack_receive_their_own_payloads(
-    service_proxy: _HttpReceiver, digest: Digest
+    service_proxy: HttpReceiver, digest: Digest
 ) -> None:
     urls = [
         "dingtalk://a1b2c3d4/?verify=no",
@@ -336,7 +248,7 @@ def test_dingtalk_wecom_and_slack_receive_their_own_payloads(
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_wecom_gets_a_cut_message_within_2kb_on_a_bad_night(
-    service_proxy: _HttpReceiver, warehouse: str, tmp_path: Path
+    service_proxy: HttpReceiver, warehouse: str, tmp_path: Path
 ) -> None:
     counties = [f"6301{n:02d}" for n in (2, 3, 4, 5, 6, 21, 23)]
     with psycopg.connect(warehouse, autocommit=True) as conn:
@@ -360,7 +272,7 @@ def test_wecom_gets_a_cut_message_within_2kb_on_a_bad_night(
 def test_receiver_down_is_retried_logged_and_never_raises(
     digest: Digest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    closed = _free_port()
+    closed = free_port()
     urls = [
         f"json://127.0.0.1:{closed}/hook",
         f"mailto://127.0.0.1:{closed}?from=edustat@example.org&to=ops@example.org",
@@ -380,7 +292,7 @@ def test_receiver_down_is_retried_logged_and_never_raises(
 
 
 def test_retry_recovers_from_a_receiver_error(
-    http_receiver: tuple[int, _HttpReceiver], digest: Digest
+    http_receiver: tuple[int, HttpReceiver], digest: Digest
 ) -> None:
     port, receiver = http_receiver
     receiver.statuses = [503]
@@ -391,7 +303,7 @@ def test_retry_recovers_from_a_receiver_error(
 
 
 def test_a_bad_url_does_not_stop_the_others(
-    http_receiver: tuple[int, _HttpReceiver], digest: Digest
+    http_receiver: tuple[int, HttpReceiver], digest: Digest
 ) -> None:
     port, receiver = http_receiver
     report = send(digest, ["nosuchservice://x/y", f"json://127.0.0.1:{port}/hook"])
@@ -432,7 +344,7 @@ def _airflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
 
 
 def test_failure_callback_delivers_task_and_error(
-    http_receiver: tuple[int, _HttpReceiver], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    http_receiver: tuple[int, HttpReceiver], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port, receiver = http_receiver
     context = _airflow_context(tmp_path, monkeypatch)
@@ -463,7 +375,7 @@ def test_failure_callback_survives_a_bare_context_and_a_dead_receiver(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("EDUSTAT_HOME", str(tmp_path))
-    monkeypatch.setenv("EDUSTAT_ALERT_URLS", f"json://127.0.0.1:{_free_port()}/x")
+    monkeypatch.setenv("EDUSTAT_ALERT_URLS", f"json://127.0.0.1:{free_port()}/x")
     caplog.set_level(logging.WARNING, logger="edustat.alerts")
     assert task_failure_callback({}) is None
     assert task_failure_callback({"exception": "boom", "ti": object()}) is None

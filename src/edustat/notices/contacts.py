@@ -58,19 +58,21 @@ class Contact:
 class Contacts:
     rows: list[Contact] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    # (region code, scheme://…) of rows with a known region but a URL Apprise cannot use:
-    # the night records them as undeliverable when that region had something to be told.
-    invalid: list[tuple[str, str]] = field(default_factory=list)
+    # Rows with a known region but a URL Apprise cannot use (url: only its scheme): the night
+    # records them as undeliverable when their region had something to be told.
+    invalid: list[Contact] = field(default_factory=list)
 
     def invalid_for(self, region_code: str) -> list[str]:
-        return [scheme for code, scheme in self.invalid if code == region_code]
+        return [c.url for c in self.invalid if c.region_code == region_code]
 
     def urls(self, region_code: str) -> list[str]:
         return [c.url for c in self.rows if c.region_code == region_code]
 
     def regions(self, *levels: Level) -> list[str]:
-        """Region codes with at least one destination at these levels, in file order."""
-        return list(dict.fromkeys(c.region_code for c in self.rows if c.level in levels))
+        """Region codes with a row at these levels (usable or not), in file order."""
+        return list(dict.fromkeys(c.region_code for c in sorted(self.rows + self.invalid,
+                                                                key=lambda c: c.line)
+                                  if c.level in levels))
 
 
 def _problem(key: str, **values: object) -> Problem:
@@ -143,7 +145,7 @@ def parse_contacts(text: str, path: Path) -> Contacts:
             scheme = url.split(":", 1)[0][:20] if ":" in url else "?"
             contacts.problems.append(
                 _row_problem("contacts_bad_url", path, number, scheme=scheme))
-            contacts.invalid.append((code, scheme_only(url)))
+            contacts.invalid.append(Contact(number, code, level, scheme_only(url)))
             continue
         if (code, url) in seen:
             contacts.problems.append(_row_problem("contacts_duplicate", path, number))
