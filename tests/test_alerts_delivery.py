@@ -380,3 +380,22 @@ def test_failure_callback_survives_a_bare_context_and_a_dead_receiver(
     assert task_failure_callback({}) is None
     assert task_failure_callback({"exception": "boom", "ti": object()}) is None
     assert any("NOT delivered" in r.getMessage() for r in caplog.records)
+
+
+def test_failure_alert_is_recorded_for_the_runs_count(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undelivered task-failure alert lands in ops.deliveries, so the run says so."""
+    context = _airflow_context(tmp_path, monkeypatch)
+    monkeypatch.setenv("EDUSTAT_HOME", str(tmp_path))
+    monkeypatch.setenv("EDUSTAT_WAREHOUSE_DSN", warehouse)
+    monkeypatch.setenv("EDUSTAT_ALERT_URLS", f"json://127.0.0.1:{free_port()}/pager?token=abc123")
+    task_failure_callback(context)
+    with psycopg.connect(warehouse) as conn:
+        rows = conn.execute(
+            "SELECT run_id, logical_date, kind, destination, outcome, attempts FROM ops.deliveries"
+        ).fetchall()
+    [(run_id, day, kind, destination, outcome, attempts)] = rows
+    assert (run_id, kind, outcome, attempts) == (RUN, "task_failure", "failed", 3)
+    assert day == dt.datetime(2026, 4, 2, tzinfo=dt.UTC)
+    assert destination.endswith("/pager") and "abc123" not in destination

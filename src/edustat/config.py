@@ -80,6 +80,24 @@ class Settings:
         return self.home / "pgdata"
 
 
+def _first_year(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise ValueError(f"EDUSTAT_FIRST_YEAR 应为四位年份，如 2024 / must be a 4-digit school "
+                         f"year such as 2024: {text!r}")
+    return int(text)
+
+
+def _reminder_days(text: str) -> int:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and int(text) <= 366):
+        raise ValueError(f"EDUSTAT_REMINDER_DAYS 应为 0 至 366 的天数 / must be a number of days "
+                         f"from 0 to 366: {text!r}")
+    return int(text)
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     for key, value in _load_dotenv(Path.cwd() / ".env").items():
@@ -103,7 +121,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         missing_deadline=env.get("EDUSTAT_MISSING_DEADLINE", "03-31"),
         public_url=(env.get("EDUSTAT_PUBLIC_URL") or "").strip().rstrip("/") or None,
         contacts=Path(env["EDUSTAT_CONTACTS"]) if env.get("EDUSTAT_CONTACTS") else None,
-        first_year=int(env["EDUSTAT_FIRST_YEAR"]) if env.get("EDUSTAT_FIRST_YEAR") else None,
-        reminder_days=int(env.get("EDUSTAT_REMINDER_DAYS", 30)),
+        first_year=_first_year(env.get("EDUSTAT_FIRST_YEAR", "")),
+        reminder_days=_reminder_days(env.get("EDUSTAT_REMINDER_DAYS", "30")),
         settle_seconds=int(env.get("EDUSTAT_SETTLE_SECONDS", 300)),
     )
