@@ -307,3 +307,47 @@ def test_status_and_run_summary_say_what_went_wrong(
     out = capsys.readouterr().out
     assert "通知未送达 2 处（数据已处理）/ 2 alert deliveries failed" in out
     assert not ok  # the hand-made run never finished (status running): not success
+
+
+def test_a_held_file_is_told_so(warehouse: str, tmp_path: Path,
+                                http_receiver: tuple[int, HttpReceiver]) -> None:
+    """A file validation accepted but the marts build held back: the county reads why."""
+    port, http = http_receiver
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(f"region_code,url\n630103,json://127.0.0.1:{port}/630103\n",
+                        encoding="utf-8")
+    settings = load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_CONTACTS": str(contacts)})
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        # The statuses and column the marts build's hold brings (reliability's schema).
+        conn.execute("ALTER TABLE ops.submissions DROP CONSTRAINT submissions_status_check")
+        conn.execute("ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS held_reason text")
+        conn.execute("INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, '2025-12-01')",
+                     (RUN,))
+        sid = _submission(conn, "630103", 2025, "held", RUN,
+                          held_reason="汇总测试 cv_within_limits 未通过 / a marts test failed")
+        _schools(conn, sid, "630103", ["6301030001", "6301030002"])
+    notify_night(settings, warehouse, RUN)
+    [message] = [r.payload for r in http.requests]
+    text = message["message"]
+    assert "2025年度暂缓入库" in message["title"]
+    assert ("【已通过校验，暂缓入库】2025年度，文件「630103学校2025.xlsx」：学校 2 所；"
+            "此前已接收的数据继续使用") in text
+    assert "- 暂缓原因：汇总测试 cv_within_limits 未通过 / a marts test failed" in text
+    assert "[Passed validation, held] school year 2025" in text
+
+
+def test_the_example_contacts_file_is_valid() -> None:
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "contacts.example.csv"
+    contacts = parse_contacts(example.read_text(encoding="utf-8"), example)
+    assert not contacts.problems
+    assert [c.level for c in contacts.rows] == [
+        "county", "county", "county", "prefecture", "province", "national"]
+
+
+def test_my_settings_are_checked_at_start(tmp_path: Path) -> None:
+    for key, value in (("EDUSTAT_FIRST_YEAR", "20x4"), ("EDUSTAT_REMINDER_DAYS", "-3")):
+        with pytest.raises(ValueError, match=key):
+            load_settings({"EDUSTAT_HOME": str(tmp_path), key: value})
+    settings = load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_FIRST_YEAR": "2024",
+                              "EDUSTAT_REMINDER_DAYS": "14"})
+    assert (settings.first_year, settings.reminder_days) == (2024, 14)
