@@ -22,7 +22,7 @@ from pathlib import Path
 
 from edustat.config import Settings
 from edustat.findings import Finding
-from edustat.notices.model import Bi
+from edustat.notices.wording import Bi
 
 ACCEPT, REJECT, USAGE = 0, 1, 2
 _YEAR = re.compile(r"[0-9]{4}")
@@ -112,11 +112,9 @@ def judge(path: Path, county: str, settings: Settings, dsn: str | None) -> Verdi
 
 def _history(verdict: Verdict, rows: object, dsn: str | None) -> Bi:
     if dsn is None:
-        return Bi("未连接数据仓库，未做同比检查（夜间运行会做）",
-                  "no warehouse reachable: year-over-year checks not run (the night runs them)")
+        return Bi.of("check_no_warehouse")
     if verdict.school_year is None or not len(rows):  # type: ignore[arg-type]
-        return Bi("文件中没有统计年度，未做同比检查",
-                  "no school year in the file: no year-over-year checks")
+        return Bi.of("check_no_year")
     import psycopg
 
     from edustat.intake.landing import sha256_of
@@ -132,12 +130,8 @@ def _history(verdict: Verdict, rows: object, dsn: str | None) -> Bi:
                WHERE county_code = %s AND checksum = %s AND status <> 'duplicate'""",
             (verdict.county, sha256_of(verdict.path))).fetchone()
     if same:
-        verdict.notes.append(Bi(
-            f"相同内容的文件已报送过（报送 #{same[0]}，{same[1]}），夜间运行会将其记为重复",
-            f"the same bytes were submitted before (#{same[0]}, {same[1]}): the night records "
-            "this file as a duplicate"))
-    return Bi("已与已接收的往年数据做同比检查",
-              "year-over-year checks run against the accepted history")
+        verdict.notes.append(Bi.of("check_duplicate", id=same[0], status=same[1]))
+    return Bi.of("check_history")
 
 
 def reachable_warehouse(settings: Settings) -> str | None:
@@ -214,11 +208,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                          f"inside the landing folder {settings.landing}")
     verdict = judge(path, county, settings, reachable_warehouse(settings))
     if args.year and verdict.school_year is not None and args.year != verdict.school_year:
-        verdict.notes.append(Bi(
-            f"文件中的统计年度是 {verdict.school_year}，不是 --year {args.year}：夜间运行按文件中的"
-            "年度接收",
-            f"the file states school year {verdict.school_year}, not --year {args.year}: the "
-            "night files it under the year it states"))
+        verdict.notes.append(Bi.of("check_other_year", year=verdict.school_year,
+                                   asked=args.year))
     report: tuple[Path, Path] | None = None
     if not verdict.accepted:
         target = out or _default_out(verdict)

@@ -41,9 +41,6 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> b
           f" 重复 duplicates {dup}; 警告 warnings {warn}; dbt {dbt_status or '-'}")
     if message:
         print(f"未完成的步骤 incomplete steps: {message}")
-    if alerts_failed:
-        print(f"通知未送达 {alerts_failed} 处（数据已处理）/ {alerts_failed} alert deliveries"
-              " failed (the data night succeeded): see ops.deliveries")
     for county, year, file_name, reason, report in rejected:
         print(f"  退回 rejected {divisions.county_name(county)} {county} {year or ''} "
               f"{file_name}: {reason}")
@@ -55,6 +52,9 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome) -> b
     if docs.exists():
         print(f"校验明细 GX Data Docs: {docs}")
     print(f"Airflow log: {outcome.log_path}")
+    if alerts_failed:  # last, where the eye lands: the data is fine, some people were not told
+        print(f"通知未送达 {alerts_failed} 处（数据已处理）/ {alerts_failed} alert deliveries"
+              " failed (the data night succeeded): see ops.deliveries")
     return ok
 
 

@@ -29,21 +29,9 @@ from typing import Literal
 from edustat.alerting.delivery import scheme_only
 from edustat.config import Settings
 from edustat.divisions import division
-from edustat.notices.wording import LANGS, phrase
+from edustat.notices.wording import LANGS, Bi, phrase
 
 Level = Literal["county", "prefecture", "province", "national"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    zh: str
-    en: str
-
-    def __getitem__(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-    def line(self) -> str:
-        return f"{self.zh} / {self.en}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +45,7 @@ class Contact:
 @dataclass
 class Contacts:
     rows: list[Contact] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Bi] = field(default_factory=list)
     # Rows with a known region but a URL Apprise cannot use (url: only its scheme): the night
     # records them as undeliverable when their region had something to be told.
     invalid: list[Contact] = field(default_factory=list)
@@ -75,19 +63,9 @@ class Contacts:
                                   if c.level in levels))
 
 
-def _problem(key: str, **values: object) -> Problem:
-    zh, en = (phrase(key, lang, **values) for lang in LANGS)
-    return Problem(zh, en)
-
-
-def _where(path: Path, line: int) -> dict[str, str]:
-    return {lang: phrase("contacts_where", lang, path=path, line=line) for lang in LANGS}
-
-
-def _row_problem(key: str, path: Path, line: int, **values: object) -> Problem:
-    where = _where(path, line)
-    zh, en = (phrase(key, lang, where=where[lang], **values) for lang in LANGS)
-    return Problem(zh, en)
+def _row_problem(key: str, path: Path, line: int, **values: object) -> Bi:
+    where = Bi.of("contacts_where", path=path, line=line)
+    return Bi(*(phrase(key, lang, where=where[lang], **values) for lang in LANGS))
 
 
 def level_of(code: str) -> Level | None:
@@ -122,11 +100,11 @@ def parse_contacts(text: str, path: Path) -> Contacts:
     contacts = Contacts()
     lines = list(_lines(text))
     if not lines:
-        contacts.problems.append(_problem("contacts_no_header", path=path))
+        contacts.problems.append(Bi.of("contacts_no_header", path=path))
         return contacts
     header = [h.strip().lower() for h in next(csv.reader([lines[0][1]]))]
     if "region_code" not in header or "url" not in header:
-        contacts.problems.append(_problem("contacts_no_header", path=path))
+        contacts.problems.append(Bi.of("contacts_no_header", path=path))
         return contacts
     code_at, url_at = header.index("region_code"), header.index("url")
     seen: set[tuple[str, str]] = set()
@@ -164,5 +142,5 @@ def load_contacts(settings: Settings) -> Contacts:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         error = getattr(exc, "strerror", None) or type(exc).__name__
-        return Contacts(problems=[_problem("contacts_unreadable", path=path, error=error)])
+        return Contacts(problems=[Bi.of("contacts_unreadable", path=path, error=error)])
     return parse_contacts(text, path)

@@ -20,18 +20,8 @@ from edustat.config import Settings
 from edustat.findings import Finding
 from edustat.notices.facts import CheckSummary, Decision, Example, RunFacts
 from edustat.notices.status import Owed
+from edustat.notices.wording import Bi
 from edustat.site import public_link
-
-
-@dataclass(frozen=True)
-class Bi:
-    """One text in both languages."""
-
-    zh: str
-    en: str
-
-    def __getitem__(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 @dataclass(frozen=True)

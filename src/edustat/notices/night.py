@@ -32,7 +32,6 @@ from edustat.notices.deliveries import Ledger, failed_count
 from edustat.notices.facts import Decision, RunFacts, load_run_facts
 from edustat.notices.fields import county_fields, digest_fields
 from edustat.notices.model import (
-    Bi,
     CountyView,
     DigestView,
     Undelivered,
@@ -42,7 +41,7 @@ from edustat.notices.model import (
 )
 from edustat.notices.render import render_message
 from edustat.notices.status import Owed, county_year_status, owed, through_year
-from edustat.notices.wording import LANGS, phrase
+from edustat.notices.wording import Bi
 
 log = logging.getLogger("edustat.alerts")
 
@@ -66,23 +65,17 @@ class Night:
     report_link: str | None
 
 
-def _bi(key: str, **values: object) -> Bi:
-    zh, en = (phrase(key, lang, **values) for lang in LANGS)
-    return Bi(zh, en)
-
-
 def load_night(conn: psycopg.Connection, run_id: str, settings: Settings) -> Night:
     facts = load_run_facts(conn, run_id)
     notes: list[Bi] = []
     owed_now: list[Owed] = []
     if facts.logical_date is None:
-        notes.append(Bi(f"ops.runs 中没有运行 {run_id}", f"run {run_id} is not in ops.runs"))
+        notes.append(Bi.of("note_no_run", run=run_id))
     else:
         try:
             parse_deadline(settings.missing_deadline)
         except ValueError as exc:
-            notes.append(Bi(f"EDUSTAT_MISSING_DEADLINE 设置无效，未检查逾期县区：{exc}",
-                            f"invalid EDUSTAT_MISSING_DEADLINE, late counties not checked: {exc}"))
+            notes.append(Bi.of("note_bad_deadline", error=exc))
         else:
             rows = county_year_status(conn, settings, through_year(settings, facts.logical_date))
             owed_now = owed(rows, settings, facts.logical_date)
@@ -96,7 +89,7 @@ def full_digest_view(night: Night, settings: Settings, contacts: Contacts,
                      undelivered: Sequence[Undelivered] = ()) -> DigestView:
     return digest_view(night.facts, settings, night.day, night.owed,
                        report_link=night.report_link, notes=night.notes,
-                       problems=[Bi(p.zh, p.en) for p in contacts.problems],
+                       problems=contacts.problems,
                        undelivered=undelivered)
 
 
@@ -119,7 +112,7 @@ def _region_scope(code: str) -> tuple[Bi, Callable[[str], bool]]:
     found = division(code)
     name = found.name if found else code
     prefix = code[:4] if found and found.level == "prefecture" else code[:2]
-    return (_bi("county", name=name, code=code), lambda county: county.startswith(prefix))
+    return (Bi.of("county", name=name, code=code), lambda county: county.startswith(prefix))
 
 
 class _Sender:
@@ -160,7 +153,7 @@ def _county_notices(night: Night, settings: Settings, contacts: Contacts, ledger
         files = tuple(file_view(d, settings) for d in decided.get(county, ()))
         owes = owed_by.get(county, [])
         kind = "county_notice" if files else "reminder"
-        what = _bi("county", name=county_name(county), code=county)
+        what = Bi.of("county", name=county_name(county), code=county)
         # One message per distinct content: a destination added this week still gets the
         # reminder the others already had.
         plans: dict[tuple[tuple[Owed, ...], tuple[Owed, ...]], list[str]] = {}
@@ -226,7 +219,7 @@ def notify_night(settings: Settings, dsn: str, run_id: str) -> NightNotices:
         outcome.digest = view.something_wrong or settings.alert_always
         if outcome.digest:
             message = _digest_message(view)
-            everyone = _bi("national_digest")
+            everyone = Bi.of("national_digest")
             for region, urls in ((None, settings.alert_urls),
                                  ("national", contacts.urls("national"))):
                 fresh = [u for u in urls

@@ -8,6 +8,7 @@ line (edustat.alerting.text.clip): the bodies are plain text, never markup.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -67,6 +68,11 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "full_report": ("完整报告：{link}", "Full report: {link}"),
     "note": ("注意：{text}", "Note: {text}"),
+    "note_no_run": ("ops.runs 中没有运行 {run}", "run {run} is not in ops.runs"),
+    "note_bad_deadline": (
+        "EDUSTAT_MISSING_DEADLINE 设置无效，未检查逾期县区：{error}",
+        "invalid EDUSTAT_MISSING_DEADLINE, late counties not checked: {error}",
+    ),
     "section_rejected": (
         "【退回：请县区修正后重报】",
         "[Rejected: the county must fix the file and resubmit]",
@@ -177,6 +183,24 @@ PHRASES: dict[str, tuple[str, str]] = {
                      "warnings)"),
     "check_report": ("完整退回报告（每一行、每一列）：{html}；表格：{csv}",
                      "Full rejection report (every row and column): {html}; spreadsheet: {csv}"),
+    "check_history": ("已与已接收的往年数据做同比检查",
+                      "year-over-year checks run against the accepted history"),
+    "check_no_warehouse": (
+        "未连接数据仓库，未做同比检查（夜间运行会做）",
+        "no warehouse reachable: year-over-year checks not run (the night runs them)",
+    ),
+    "check_no_year": ("文件中没有统计年度，未做同比检查",
+                      "no school year in the file: no year-over-year checks"),
+    "check_duplicate": (
+        "相同内容的文件已报送过（报送 #{id}，{status}），夜间运行会将其记为重复",
+        "the same bytes were submitted before (#{id}, {status}): the night records this file "
+        "as a duplicate",
+    ),
+    "check_other_year": (
+        "文件中的统计年度是 {year}，不是 --year {asked}：夜间运行按文件中的年度接收",
+        "the file states school year {year}, not --year {asked}: the night files it under the "
+        "year it states",
+    ),
     # the contacts file (EDUSTAT_CONTACTS)
     "contacts_where": ("联系人文件 {path} 第{line}行", "contacts file {path} line {line}"),
     "contacts_unreadable": (
@@ -216,3 +240,23 @@ def status_label(status: str, lang: Lang) -> str:
     zh, en = STATUS_LABELS[status]
     return zh if lang == "zh" else en
 
+
+
+@dataclass(frozen=True)
+class Bi:
+    """One text in both languages."""
+
+    zh: str
+    en: str
+
+    def __getitem__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def line(self) -> str:
+        """For a log or a terminal: Chinese / English on one line."""
+        return f"{self.zh} / {self.en}"
+
+    @classmethod
+    def of(cls, key: str, **values: object) -> Bi:
+        """The phrase `key` in both languages."""
+        return cls(phrase(key, "zh", **values), phrase(key, "en", **values))
