@@ -13,6 +13,8 @@ Exit status: 0 the night would accept the file, 1 it would reject it, 2 usage or
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import re
 import tempfile
 from collections import Counter
@@ -177,6 +179,9 @@ def write_rejection_report(verdict: Verdict, out: Path) -> tuple[Path, Path]:
 
 def _county_of(path: Path, given: str | None) -> str:
     if given:
+        if not _COUNTY.fullmatch(given.strip()):
+            raise UsageError(f"--county 应为 6 位县级代码：{given!r} / --county must be a "
+                             f"6-digit county code: {given!r}")
         return given.strip()
     if _COUNTY.fullmatch(path.parent.name):
         return path.parent.name
@@ -206,7 +211,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if out is not None and _inside(out, settings.landing):
         raise UsageError(f"报告文件夹不能在报送目录中：{out} / the report folder must not be "
                          f"inside the landing folder {settings.landing}")
-    verdict = judge(path, county, settings, reachable_warehouse(settings))
+    # GX draws progress bars (tqdm, on sys.stderr) whatever its settings say; the verdict is
+    # what the reader came for.
+    with contextlib.redirect_stderr(io.StringIO()):
+        verdict = judge(path, county, settings, reachable_warehouse(settings))
     if args.year and verdict.school_year is not None and args.year != verdict.school_year:
         verdict.notes.append(Bi.of("check_other_year", year=verdict.school_year,
                                    asked=args.year))
