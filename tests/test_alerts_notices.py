@@ -23,6 +23,8 @@ import pytest
 from edustat.config import Settings, load_settings
 from edustat.divisions import county_name, province_counties
 from edustat.notices.contacts import parse_contacts
+from edustat.notices.facts import Decision
+from edustat.notices.model import FileView
 from edustat.notices.night import notify_night
 from edustat.orchestration import DagRunOutcome
 from edustat.summary import print_run_summary, print_status
@@ -351,3 +353,27 @@ def test_my_settings_are_checked_at_start(tmp_path: Path) -> None:
     settings = load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_FIRST_YEAR": "2024",
                               "EDUSTAT_REMINDER_DAYS": "14"})
     assert (settings.first_year, settings.reminder_days) == (2024, 14)
+
+
+def test_one_countys_broken_notice_stops_no_other(night: Night,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from edustat.notices import night as night_module
+
+    real = night_module.file_view
+
+    def breaks_for_630103(decision: Decision, settings: Settings) -> FileView:
+        if decision.county_code == "630103":
+            raise KeyError("a column that is not there")
+        return real(decision, settings)
+
+    monkeypatch.setattr(night_module, "file_view", breaks_for_630103)
+    outcome = notify_night(night.settings, night.dsn, RUN)
+    assert not night.at("/county/630103") and not night.mailbox.messages
+    assert len(night.at("/county/630104")) == 1 and len(night.at("/province/630000")) == 1
+    [national] = night.at("/national")
+    assert "城中区（630103） → （未生成 not built）：KeyError" in national["message"]
+    with psycopg.connect(night.dsn) as conn:
+        row = conn.execute("SELECT destination, outcome FROM ops.deliveries"
+                           " WHERE region_code = '630103'").fetchone()
+    assert row == (night_module.NOT_BUILT, "failed")
+    assert outcome.failed == 3  # 630103's notice, 630202's unusable row, the alert URL

@@ -16,7 +16,8 @@ and never fails the run. A retried finalize does not send again what was deliver
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +45,8 @@ from edustat.notices.status import Owed, county_year_status, owed, through_year
 from edustat.notices.wording import Bi
 
 log = logging.getLogger("edustat.alerts")
+
+NOT_BUILT = "（未生成 not built）"  # ops.deliveries.destination of a message that failed to build
 
 
 @dataclass
@@ -140,6 +143,18 @@ class _Sender:
                            outcome="invalid")
         self.outcome.undelivered.append(Undelivered(what, scheme, error))
 
+    @contextmanager
+    def guard(self, kind: str, region: str | None, what: Bi) -> Iterator[None]:
+        """One region's message that cannot even be built (a bug, bad data) is logged and
+        recorded as not delivered; the other regions' messages still go out."""
+        try:
+            yield
+        except Exception as exc:
+            log.exception("通知生成失败 / could not build the %s for %s", kind, region)
+            error = f"{type(exc).__name__}: {exc}"[:200]
+            self.ledger.record(kind, region, TargetResult(NOT_BUILT, False, 0, error), "")
+            self.outcome.undelivered.append(Undelivered(what, NOT_BUILT, error))
+
 
 def _county_notices(night: Night, settings: Settings, contacts: Contacts, ledger: Ledger,
                     send_to: _Sender) -> None:
@@ -150,59 +165,91 @@ def _county_notices(night: Night, settings: Settings, contacts: Contacts, ledger
     for o in night.owed:
         owed_by.setdefault(o.county_code, []).append(o)
     for county in contacts.regions("county"):
-        files = tuple(file_view(d, settings) for d in decided.get(county, ()))
-        owes = owed_by.get(county, [])
-        kind = "county_notice" if files else "reminder"
         what = Bi.of("county", name=county_name(county), code=county)
-        # One message per distinct content: a destination added this week still gets the
-        # reminder the others already had.
-        plans: dict[tuple[tuple[Owed, ...], tuple[Owed, ...]], list[str]] = {}
-        for url in contacts.urls(county):
-            dest = destination(url)
-            if files and ledger.sent_this_run(kind, county, dest):
-                continue  # a retried finalize: this one already has tonight's notice
-            due = tuple(o for o in owes if o.phase == "due"
-                        and not ledger.reminded(county, dest, o.school_year, late=False))
-            late = tuple(o for o in owes if o.phase == "late"
-                         and not ledger.reminded(county, dest, o.school_year, late=True))
-            if files or due or late:
-                plans.setdefault((due, late), []).append(url)
-        if files or owes:
-            for bad in contacts.invalid_for(county):
-                send_to.invalid(kind, county, bad, what)
-        for (due, late), urls in plans.items():
-            view = CountyView(county, night.facts.run_id, night.day, files, due, late)
-            attachments = tuple(p for f in files for p in f.report_files)
-            message = render_message("county_notice.txt.j2", view, view.severity,  # type: ignore[arg-type]
-                                     county_fields(view), attachments)
-            send_to(message, urls, kind, county, what,
-                    [o.school_year for o in due], [o.school_year for o in late])
+        kind = "county_notice" if county in decided else "reminder"
+        with send_to.guard(kind, county, what):
+            _county_notice(county, decided.get(county, []), owed_by.get(county, []), night,
+                           settings, contacts, ledger, send_to)
+
+
+def _county_notice(county: str, decisions: list[Decision], owes: list[Owed], night: Night,
+                   settings: Settings, contacts: Contacts, ledger: Ledger,
+                   send_to: _Sender) -> None:
+    files = tuple(file_view(d, settings) for d in decisions)
+    kind = "county_notice" if files else "reminder"
+    what = Bi.of("county", name=county_name(county), code=county)
+    # One message per distinct content: a destination added this week still gets the reminder
+    # the others already had.
+    plans: dict[tuple[tuple[Owed, ...], tuple[Owed, ...]], list[str]] = {}
+    for url in contacts.urls(county):
+        dest = destination(url)
+        if files and ledger.sent_this_run(kind, county, dest):
+            continue  # a retried finalize: this one already has tonight's notice
+        due = tuple(o for o in owes if o.phase == "due"
+                    and not ledger.reminded(county, dest, o.school_year, late=False))
+        late = tuple(o for o in owes if o.phase == "late"
+                     and not ledger.reminded(county, dest, o.school_year, late=True))
+        if files or due or late:
+            plans.setdefault((due, late), []).append(url)
+    if files or owes:
+        for bad in contacts.invalid_for(county):
+            send_to.invalid(kind, county, bad, what)
+    for (due, late), urls in plans.items():
+        view = CountyView(county, night.facts.run_id, night.day, files, due, late)
+        attachments = tuple(p for f in files for p in f.report_files)
+        message = render_message("county_notice.txt.j2", view,
+                                 view.severity,  # type: ignore[arg-type]
+                                 county_fields(view), attachments)
+        send_to(message, urls, kind, county, what,
+                [o.school_year for o in due], [o.school_year for o in late])
 
 
 def _region_digests(night: Night, settings: Settings, contacts: Contacts, ledger: Ledger,
                     send_to: _Sender) -> None:
     for region in contacts.regions("prefecture", "province"):
         scope, in_scope = _region_scope(region)
-        view = digest_view(night.facts, settings, night.day, night.owed, scope=scope,
-                           in_scope=in_scope, report_link=night.report_link)
-        news = bool(view.rejected or view.accepted or view.held or view.run_failed
-                    or settings.alert_always)
-        urls = []
-        for url in contacts.urls(region):
-            dest = destination(url)
-            if ledger.sent_this_run("region_digest", region, dest):
-                continue
-            if news or ((view.late or view.due) and not ledger.digest_this_week(region, dest)):
-                urls.append(url)
-        if urls:
-            send_to(_digest_message(view), urls, "region_digest", region, scope)
-        if news or view.late or view.due:
-            for bad in contacts.invalid_for(region):
-                send_to.invalid("region_digest", region, bad, scope)
+        with send_to.guard("region_digest", region, scope):
+            _region_digest(region, scope, in_scope, night, settings, contacts, ledger, send_to)
+
+
+def _region_digest(region: str, scope: Bi, in_scope: Callable[[str], bool], night: Night,
+                   settings: Settings, contacts: Contacts, ledger: Ledger,
+                   send_to: _Sender) -> None:
+    view = digest_view(night.facts, settings, night.day, night.owed, scope=scope,
+                       in_scope=in_scope, report_link=night.report_link)
+    news = bool(view.rejected or view.accepted or view.held or view.run_failed
+                or settings.alert_always)
+    urls = []
+    for url in contacts.urls(region):
+        dest = destination(url)
+        if ledger.sent_this_run("region_digest", region, dest):
+            continue
+        if news or ((view.late or view.due) and not ledger.digest_this_week(region, dest)):
+            urls.append(url)
+    if urls:
+        send_to(_digest_message(view), urls, "region_digest", region, scope)
+    if news or view.late or view.due:
+        for bad in contacts.invalid_for(region):
+            send_to.invalid("region_digest", region, bad, scope)
 
 
 def notify_night(settings: Settings, dsn: str, run_id: str) -> NightNotices:
-    """Send the night's notices and digests; never raises for a delivery problem."""
+    """Send the night's notices and digests. Never raises: the data night is done whatever
+    happens to its messages (a crash here is logged and counted as an undelivered alert)."""
+    try:
+        return _notify_night(settings, dsn, run_id)
+    except Exception:
+        log.exception("夜间通知出错 / the night's notices failed")
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("UPDATE ops.runs SET alerts_failed = greatest(alerts_failed, 1)"
+                             " WHERE run_id = %s", (run_id,))
+        except Exception:
+            log.exception("无法记录通知失败 / could not record that the notices failed")
+        return NightNotices(failed=1)
+
+
+def _notify_night(settings: Settings, dsn: str, run_id: str) -> NightNotices:
     outcome = NightNotices()
     contacts = load_contacts(settings)
     for problem in contacts.problems:
