@@ -21,10 +21,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edustat.config import Settings
 from edustat.findings import Finding
 from edustat.notices.wording import Bi
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ACCEPT, REJECT, USAGE = 0, 1, 2
 _YEAR = re.compile(r"[0-9]{4}")
@@ -57,7 +61,7 @@ class Verdict:
         return self.errors == 0
 
 
-def _night_frame(rows: object, county: str) -> object:
+def _night_frame(rows: pd.DataFrame, county: str) -> pd.DataFrame:
     """The reader's rows as the night validates them: what raw.school_rows gives back (text,
     NULL kept apart from ""), with the night's meta columns; submission id 0."""
     import pandas as pd
@@ -66,20 +70,20 @@ def _night_frame(rows: object, county: str) -> object:
     from edustat.warehouse.load import ARROW_TEXT
 
     frame = pd.DataFrame({
-        "submission_id": pd.Series([0] * len(rows), dtype="int64"),  # type: ignore[arg-type]
-        "county_folder": pd.Series([county] * len(rows), dtype=ARROW_TEXT),  # type: ignore[arg-type]
-        "row_number": rows["row_number"].astype("int64").to_numpy(),  # type: ignore[index]
+        "submission_id": pd.Series([0] * len(rows), dtype="int64"),
+        "county_folder": pd.Series([county] * len(rows), dtype=ARROW_TEXT),
+        "row_number": rows["row_number"].astype("int64").to_numpy(),
     })
     for key in KEYS:
-        values = [None if v is None else str(v) for v in rows[key].tolist()]  # type: ignore[index]
+        values = [None if v is None else str(v) for v in rows[key].tolist()]
         frame[key] = pd.Series(values, dtype=ARROW_TEXT)
     return frame
 
 
-def file_year(rows: object) -> int | None:
+def file_year(rows: pd.DataFrame) -> int | None:
     """The night's year of a file: its most common 4-digit school_year, the lowest on a tie
     (pipeline.decide: mode() WITHIN GROUP over the rows matching ^[0-9]{4}$)."""
-    counts = Counter(v for v in rows["school_year"].tolist()  # type: ignore[index]
+    counts = Counter(v for v in rows["school_year"].tolist()
                      if isinstance(v, str) and _YEAR.fullmatch(v))
     if not counts:
         return None
@@ -112,10 +116,10 @@ def judge(path: Path, county: str, settings: Settings, dsn: str | None) -> Verdi
     return verdict
 
 
-def _history(verdict: Verdict, rows: object, dsn: str | None) -> Bi:
+def _history(verdict: Verdict, rows: pd.DataFrame, dsn: str | None) -> Bi:
     if dsn is None:
         return Bi.of("check_no_warehouse")
-    if verdict.school_year is None or not len(rows):  # type: ignore[arg-type]
+    if verdict.school_year is None or not len(rows):
         return Bi.of("check_no_year")
     import psycopg
 
@@ -126,7 +130,7 @@ def _history(verdict: Verdict, rows: object, dsn: str | None) -> Bi:
     with psycopg.connect(dsn, connect_timeout=5,
                          options="-c default_transaction_read_only=on") as conn:
         verdict.findings += year_over_year_of_rows(conn, verdict.county, verdict.school_year,
-                                                   rows)  # type: ignore[arg-type]
+                                                   rows)
         same = conn.execute(
             """SELECT submission_id, status FROM ops.submissions
                WHERE county_code = %s AND checksum = %s AND status <> 'duplicate'""",

@@ -372,8 +372,11 @@ def _docs_stale(target: Path) -> bool:
 
 
 def _dbt_vars(settings: Settings) -> dict[str, Any]:
+    # first_year only when set: the vars are part of the build fingerprint, and a setting
+    # nobody uses must not force a full rebuild.
+    first_year = {"first_year": settings.first_year} if settings.first_year else {}
     return {"jurisdiction": list(settings.jurisdiction) if settings.jurisdiction else [],
-            "first_year": settings.first_year}
+            **first_year}
 
 
 def _set_run(dsn: str, run_id: str, **values: Any) -> None:

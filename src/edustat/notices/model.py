@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from edustat.alerting.digest import NotifyLevel
 from edustat.alerting.text import clip
 from edustat.columns import label
 from edustat.config import Settings
@@ -109,7 +110,7 @@ class DigestView:
         return sum(len(g.counties) for g in self.late)
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> NotifyLevel:
         if self.rejected or self.run_failed:
             return "failure"
         if (self.warned or self.held or self.late or self.notes or self.problems
@@ -132,7 +133,7 @@ class CountyView:
     late: tuple[Owed, ...]
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> NotifyLevel:
         if any(f.status == "rejected" for f in self.files) or self.late:
             return "failure"
         if self.due or any(f.status == "held" or f.checks for f in self.files):

@@ -107,8 +107,7 @@ def build_digest(dsn: str, run_id: str, settings: Settings) -> Digest | None:
 
 
 def _digest_message(view: DigestView) -> Digest:
-    return render_message("digest.txt.j2", view, view.severity,  # type: ignore[arg-type]
-                          digest_fields(view))
+    return render_message("digest.txt.j2", view, view.severity, digest_fields(view))
 
 
 def _region_scope(code: str) -> tuple[Bi, Callable[[str], bool]]:
@@ -197,8 +196,7 @@ def _county_notice(county: str, decisions: list[Decision], owes: list[Owed], nig
     for (due, late), urls in plans.items():
         view = CountyView(county, night.facts.run_id, night.day, files, due, late)
         attachments = tuple(p for f in files for p in f.report_files)
-        message = render_message("county_notice.txt.j2", view,
-                                 view.severity,  # type: ignore[arg-type]
+        message = render_message("county_notice.txt.j2", view, view.severity,
                                  county_fields(view), attachments)
         send_to(message, urls, kind, county, what,
                 [o.school_year for o in due], [o.school_year for o in late])
