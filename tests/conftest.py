@@ -22,6 +22,9 @@ from edustat.warehouse.connection import with_database
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Real SMTP and HTTP receivers for the alert and notice tests (smtp_server, http_receiver).
+pytest_plugins = ["support.receivers"]
+
 
 def _local_server_answers() -> bool:
     with socket.socket() as s:

@@ -10,118 +10,32 @@ when a receiver is down; the Airflow failure callback delivering task id and err
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import email
-import email.policy
 import json
 import logging
-import socket
 import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 
 from edustat.alerts import Digest, build_digest, send, task_failure_callback
 from edustat.config import Settings, load_settings
+from edustat.divisions import province_counties
+from edustat.notices.wording import EN_SEPARATOR
+from support.receivers import HttpReceiver, Mailbox, free_port
 
 RUN = "scheduled__2026-04-02T00:00:00+00:00"
-REPORT_URL = "https://edustat.example.org/reports/index.html"
+PUBLIC = "https://edustat.example.org"
 
 
-# ---- receivers ---------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, _Mailbox]]:
-    mailbox = _Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield controller.port, mailbox
-    finally:
-        controller.stop()
-
-
-@dataclasses.dataclass
-class _Received:
-    host: str
-    path: str
-    payload: dict[str, Any]
-
-
-class _HttpReceiver:
-    """Records every POST; answers with the queued status codes, then 200."""
-
-    def __init__(self) -> None:
-        self.requests: list[_Received] = []
-        self.statuses: list[int] = []
-        self.lock = threading.Lock()
-
-    def handler(self, tls_host: str | None = None) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.requests.append(
-                        _Received(tls_host or self.headers["Host"], self.path, json.loads(data))
-                    )
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                # What the real services answer: Slack webhooks a bare "ok", the others JSON.
-                slack = (tls_host or "").startswith("hooks.slack.com")
-                out = b"ok" if slack else b'{"ok": true, "errcode": 0, "errmsg": "ok"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
-@pytest.fixture
-def http_receiver() -> Iterator[tuple[int, _HttpReceiver]]:
-    receiver = _HttpReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], receiver
-    finally:
-        server.shutdown()
-        server.server_close()
+# ---- receivers (tests/support/receivers.py) and the service proxy ----------------------
 
 
 def _self_signed(tmp_path: Path) -> ssl.SSLContext:
@@ -153,14 +67,14 @@ def _self_signed(tmp_path: Path) -> ssl.SSLContext:
 @pytest.fixture
 def service_proxy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[_HttpReceiver]:
+) -> Iterator[HttpReceiver]:
     """An HTTPS proxy that answers for DingTalk, WeCom and Slack itself.
 
     The plugins post to their fixed hosts (oapi.dingtalk.com, qyapi.weixin.qq.com,
     hooks.slack.com); requests sends that through HTTPS_PROXY as a CONNECT tunnel, which
     this proxy terminates with a self-signed certificate (the URLs carry verify=no).
     """
-    receiver = _HttpReceiver()
+    receiver = HttpReceiver()
     tls = _self_signed(tmp_path)
 
     class Proxy(BaseHTTPRequestHandler):
@@ -192,7 +106,8 @@ def service_proxy(
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_MISSING_DEADLINE": "03-31"})
+    return load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_MISSING_DEADLINE": "03-31",
+                          "EDUSTAT_PUBLIC_URL": PUBLIC})
 
 
 def _reject(conn: psycopg.Connection, county: str, report: Path) -> None:
@@ -217,15 +132,23 @@ def _reject(conn: psycopg.Connection, county: str, report: Path) -> None:
 
 @pytest.fixture
 def digest(warehouse: str, tmp_path: Path) -> Digest:
-    """城中区 630103 rejected: school_code_unique on 4 rows (2, 5, 9, 14), report under home."""
+    """城中区 630103 rejected: school_code_unique on 4 rows (2, 5, 9, 14), report under home.
+    The other Qinghai counties sent their 2025 files in January: none is late."""
     report = tmp_path / "reports" / "rejections" / "630103.html"
     with psycopg.connect(warehouse, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, '2026-04-02T00:00:00Z')",
-            (RUN,),
+            "INSERT INTO ops.runs (run_id, logical_date) VALUES (%s, '2026-04-02T00:00:00Z'),"
+            " ('january', '2026-01-10T00:00:00Z')", (RUN,),
         )
+        conn.execute(
+            """INSERT INTO ops.submissions (county_code, school_year, file_name, landing_path,
+                   checksum, size_bytes, received_at, status, run_id, decided_run_id)
+               SELECT code, 2025, 'f.xlsx', 'l', md5(code), 1, '2026-01-10', 'accepted',
+                      'january', 'january'
+               FROM unnest(%s::text[]) AS code""",
+            ([c for c in province_counties("63") if c != "630103"],))
         _reject(conn, "630103", report)
-    built = build_digest(warehouse, RUN, _settings(tmp_path), REPORT_URL, ["630103"], [2025])
+    built = build_digest(warehouse, RUN, _settings(tmp_path))
     assert built is not None
     return built
 
@@ -243,7 +166,7 @@ def _assert_actionable(text: str) -> None:
 
 
 def test_digest_arrives_by_email(
-    smtp_server: tuple[int, _Mailbox], digest: Digest
+    smtp_server: tuple[int, Mailbox], digest: Digest
 ) -> None:
     port, mailbox = smtp_server
     url = f"mailto://127.0.0.1:{port}?from=edustat@example.org&to=ops@example.org"
@@ -257,12 +180,12 @@ def test_digest_arrives_by_email(
     assert "退回 1" in message["Subject"]
     text = message.get_body(preferencelist=("plain",)).get_content()
     _assert_actionable(text)
-    assert text.index("【退回") < text.index("—— English ——")  # Chinese first
+    assert text.index("【退回") < text.index(EN_SEPARATOR)  # Chinese first
     assert "城中区 (630103), school year 2025" in text
 
 
 def test_digest_arrives_at_json_webhook_with_fields(
-    http_receiver: tuple[int, _HttpReceiver], digest: Digest
+    http_receiver: tuple[int, HttpReceiver], digest: Digest
 ) -> None:
     port, receiver = http_receiver
     report = send(digest, [f"json://127.0.0.1:{port}/edustat/hook"])
@@ -292,7 +215,7 @@ def test_digest_arrives_at_json_webhook_with_fields(
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_dingtalk_wecom_and_slack_receive_their_own_payloads(
-    service_proxy: _HttpReceiver, digest: Digest
+    service_proxy: HttpReceiver, digest: Digest
 ) -> None:
     urls = [
         "dingtalk://a1b2c3d4/?verify=no",
@@ -325,7 +248,7 @@ def test_dingtalk_wecom_and_slack_receive_their_own_payloads(
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_wecom_gets_a_cut_message_within_2kb_on_a_bad_night(
-    service_proxy: _HttpReceiver, warehouse: str, tmp_path: Path
+    service_proxy: HttpReceiver, warehouse: str, tmp_path: Path
 ) -> None:
     counties = [f"6301{n:02d}" for n in (2, 3, 4, 5, 6, 21, 23)]
     with psycopg.connect(warehouse, autocommit=True) as conn:
@@ -335,7 +258,7 @@ def test_wecom_gets_a_cut_message_within_2kb_on_a_bad_night(
         )
         for county in counties:
             _reject(conn, county, tmp_path / "reports" / f"{county}.html")
-    digest = build_digest(warehouse, RUN, _settings(tmp_path), REPORT_URL, counties, [2025])
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
     assert digest is not None and len(digest.short_body.encode("utf-8")) > 2048
     assert send(digest, ["wecombot://wecomkey123?verify=no"]).ok
     [request] = service_proxy.requests
@@ -349,7 +272,7 @@ def test_wecom_gets_a_cut_message_within_2kb_on_a_bad_night(
 def test_receiver_down_is_retried_logged_and_never_raises(
     digest: Digest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    closed = _free_port()
+    closed = free_port()
     urls = [
         f"json://127.0.0.1:{closed}/hook",
         f"mailto://127.0.0.1:{closed}?from=edustat@example.org&to=ops@example.org",
@@ -369,7 +292,7 @@ def test_receiver_down_is_retried_logged_and_never_raises(
 
 
 def test_retry_recovers_from_a_receiver_error(
-    http_receiver: tuple[int, _HttpReceiver], digest: Digest
+    http_receiver: tuple[int, HttpReceiver], digest: Digest
 ) -> None:
     port, receiver = http_receiver
     receiver.statuses = [503]
@@ -380,7 +303,7 @@ def test_retry_recovers_from_a_receiver_error(
 
 
 def test_a_bad_url_does_not_stop_the_others(
-    http_receiver: tuple[int, _HttpReceiver], digest: Digest
+    http_receiver: tuple[int, HttpReceiver], digest: Digest
 ) -> None:
     port, receiver = http_receiver
     report = send(digest, ["nosuchservice://x/y", f"json://127.0.0.1:{port}/hook"])
@@ -421,7 +344,7 @@ def _airflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
 
 
 def test_failure_callback_delivers_task_and_error(
-    http_receiver: tuple[int, _HttpReceiver], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    http_receiver: tuple[int, HttpReceiver], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port, receiver = http_receiver
     context = _airflow_context(tmp_path, monkeypatch)
@@ -452,8 +375,27 @@ def test_failure_callback_survives_a_bare_context_and_a_dead_receiver(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("EDUSTAT_HOME", str(tmp_path))
-    monkeypatch.setenv("EDUSTAT_ALERT_URLS", f"json://127.0.0.1:{_free_port()}/x")
+    monkeypatch.setenv("EDUSTAT_ALERT_URLS", f"json://127.0.0.1:{free_port()}/x")
     caplog.set_level(logging.WARNING, logger="edustat.alerts")
     assert task_failure_callback({}) is None
     assert task_failure_callback({"exception": "boom", "ti": object()}) is None
     assert any("NOT delivered" in r.getMessage() for r in caplog.records)
+
+
+def test_failure_alert_is_recorded_for_the_runs_count(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undelivered task-failure alert lands in ops.deliveries, so the run says so."""
+    context = _airflow_context(tmp_path, monkeypatch)
+    monkeypatch.setenv("EDUSTAT_HOME", str(tmp_path))
+    monkeypatch.setenv("EDUSTAT_WAREHOUSE_DSN", warehouse)
+    monkeypatch.setenv("EDUSTAT_ALERT_URLS", f"json://127.0.0.1:{free_port()}/pager?token=abc123")
+    task_failure_callback(context)
+    with psycopg.connect(warehouse) as conn:
+        rows = conn.execute(
+            "SELECT run_id, logical_date, kind, destination, outcome, attempts FROM ops.deliveries"
+        ).fetchall()
+    [(run_id, day, kind, destination, outcome, attempts)] = rows
+    assert (run_id, kind, outcome, attempts) == (RUN, "task_failure", "failed", 3)
+    assert day == dt.datetime(2026, 4, 2, tzinfo=dt.UTC)
+    assert destination.endswith("/pager") and "abc123" not in destination

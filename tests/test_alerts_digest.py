@@ -1,9 +1,11 @@
-"""What the nightly alert digest says, built from hand-made ops rows in a real warehouse.
+"""What the nightly full digest says, built from hand-made ops rows in a real warehouse.
 
 Protects: rejected counties named with code, failing check, summed count, examples and report
-link; warnings; late counties judged on the run's logical date (never the wall clock) with the
-configurable deadline; silence when nothing is wrong unless EDUSTAT_ALERT_ALWAYS; the compact
-body fitting WeCom's 2 KB; the structured fields for the JSON webhook.
+link (under EDUSTAT_PUBLIC_URL, never file://); warnings; late counties judged on the run's
+logical date (never the wall clock) with the configurable deadline, from the warehouse's own
+county-year status; silence when nothing is wrong unless EDUSTAT_ALERT_ALWAYS; the compact
+body fitting WeCom's 2 KB; the structured fields for the JSON webhook; Chinese and English
+rendered from one template (same lines, same order).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import psycopg
 import pytest
 
 from edustat.alerting.deadline import deadline_for, is_past_deadline, parse_deadline
-from edustat.alerting.text import report_link
 from edustat.alerts import build_digest
 from edustat.config import Settings, load_settings
 from edustat.divisions import province_counties
+from edustat.notices.wording import EN_SEPARATOR
 from edustat.rules import RULES
 
 RUN = "scheduled__2026-04-02T00:00:00+00:00"
@@ -30,8 +32,15 @@ RULE_ZH = {r.rule_id: r.zh for r in RULES}
 RULE_EN = {r.rule_id: r.en for r in RULES}
 
 
+PUBLIC = "https://edustat.example.org"
+
+
 def _settings(tmp_path: Path, **changes: object) -> Settings:
-    base = load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_MISSING_DEADLINE": "03-31"})
+    """Qinghai's jurisdiction, the site served at PUBLIC, with a run report page."""
+    (tmp_path / "reports").mkdir(exist_ok=True)
+    (tmp_path / "reports" / "index.html").write_text("<html></html>", encoding="utf-8")
+    base = load_settings({"EDUSTAT_HOME": str(tmp_path), "EDUSTAT_MISSING_DEADLINE": "03-31",
+                          "EDUSTAT_JURISDICTION": "63", "EDUSTAT_PUBLIC_URL": PUBLIC})
     return dataclasses.replace(base, **changes)
 
 
@@ -140,13 +149,11 @@ def test_rejected_county_is_named_with_check_count_examples_and_report(
     warehouse: str, night: dict[str, int], tmp_path: Path
 ) -> None:
     settings = _settings(tmp_path)
-    digest = build_digest(
-        warehouse, RUN, settings, "https://edustat.example.org/reports/index.html", QINGHAI, [2025]
-    )
+    digest = build_digest(warehouse, RUN, settings)
     assert digest is not None
     assert digest.severity == "failure"
     assert "城中区（630103）" in digest.title
-    zh, en = digest.body.split("—— English ——")
+    zh, en = digest.body.split(EN_SEPARATOR)
     # Chinese first, English below, both naming the county with its code.
     assert "城中区（630103） 2025年度" in zh
     assert "城中区 (630103), school year 2025" in en
@@ -179,9 +186,9 @@ def test_rejected_county_is_named_with_check_count_examples_and_report(
 def test_warnings_duplicates_and_counts(
     warehouse: str, night: dict[str, int], tmp_path: Path
 ) -> None:
-    digest = build_digest(warehouse, RUN, _settings(tmp_path), None, QINGHAI, [2025])
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
     assert digest is not None
-    zh = digest.body.split("—— English ——")[0]
+    zh = digest.body.split(EN_SEPARATOR)[0]
     warned = zh.split("【已接收，但有警告：请县区核实】")[1].split("\n\n【")[0]
     assert "城西区（630104） 2025年度，文件「630104_2025.xlsx」：错误 0 条，警告 3 条" in warned
     assert (
@@ -191,10 +198,12 @@ def test_warnings_duplicates_and_counts(
     # A check rules.py does not know is described by its first row's own message.
     assert "- yoy_students：第None行 yoy_students 未通过 — 1 处 [yoy_students]" in warned
     # 38 missing + 630121 and 630106 with only rejected files + 630103 rejected tonight.
-    assert "本次：通过 2 个，退回 2 个，有警告 1 个，逾期未报 41 个，重复文件 1 个。" in zh
+    assert ("本次：通过 2 个，退回 2 个，有警告 1 个，暂缓 0 个，逾期未报 41 个，"
+            "重复文件 1 个。") in zh
     assert "城北区（630105）" in zh.split("【已通过】")[1]
     assert digest.fields["counts"] == {
-        "accepted": 2, "rejected": 2, "accepted_with_warnings": 1, "late": 41, "duplicates": 1,
+        "accepted": 2, "rejected": 2, "held": 0, "accepted_with_warnings": 1, "late": 41,
+        "duplicates": 1,
     }
     rejected = {r["county_code"]: r for r in digest.fields["rejected"]}
     checks = rejected["630103"]["checks"]
@@ -217,7 +226,7 @@ def test_warnings_duplicates_and_counts(
 def test_late_counties_by_deadline_and_state(
     warehouse: str, night: dict[str, int], tmp_path: Path
 ) -> None:
-    digest = build_digest(warehouse, RUN, _settings(tmp_path), None, QINGHAI, [2025, 2026])
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
     assert digest is not None
     late = {(x["county_code"], x["school_year"]): x for x in digest.fields["late"]}
     # 2026's deadline (2027-03-31) is far from this run: only 2025 can be late.
@@ -232,7 +241,7 @@ def test_late_counties_by_deadline_and_state(
         "county_code": "630202", "county_name": "乐都区", "school_year": 2025,
         "deadline": "2026-03-31", "state": "missing",
     }
-    zh = digest.body.split("—— English ——")[0]
+    zh = digest.body.split(EN_SEPARATOR)[0]
     assert "- 2025年度（截止 2026-03-31）未报送 38 个：" in zh
     assert "乐都区（630202）" in zh and "湟源县（630123）" not in zh
     assert "- 2025年度（截止 2026-03-31）报送均被退回 3 个：" in zh
@@ -241,51 +250,51 @@ def test_late_counties_by_deadline_and_state(
 def test_deadline_is_judged_on_the_logical_date_in_beijing(
     warehouse: str, tmp_path: Path
 ) -> None:
-    settings = _settings(tmp_path)
+    # EDUSTAT_FIRST_YEAR 2025: every Qinghai county owes 2025, nobody has sent anything.
+    settings = _settings(tmp_path, first_year=2025)
     with psycopg.connect(warehouse, autocommit=True) as conn:
         # 2026-03-31 15:59 UTC is still 03-31 in Beijing: on time. 16:00 UTC is 04-01: late.
         _run(conn, "before", "2026-03-31T15:59:00+00:00")
         _run(conn, "after", "2026-03-31T16:00:00+00:00")
         # A backfill for a date long ago: 2025 was not due yet, whatever today's date is.
         _run(conn, "backfill", "2025-06-01T00:00:00+00:00")
-    assert build_digest(warehouse, "before", settings, None, ["630103"], [2025]) is None
-    assert build_digest(warehouse, "backfill", settings, None, ["630103"], [2025]) is None
-    late = build_digest(warehouse, "after", settings, None, ["630103"], [2025])
+    assert build_digest(warehouse, "before", settings) is None
+    assert build_digest(warehouse, "backfill", settings) is None
+    late = build_digest(warehouse, "after", settings)
     assert late is not None and late.severity == "warning"
-    assert late.fields["late"] == [{
-        "county_code": "630103", "county_name": "城中区", "school_year": 2025,
+    assert len(late.fields["late"]) == 45
+    assert {x["school_year"] for x in late.fields["late"]} == {2025}
+    assert late.fields["late"][0] == {
+        "county_code": "630102", "county_name": "城东区", "school_year": 2025,
         "deadline": "2026-03-31", "state": "missing",
-    }]
+    }
     # A later deadline in the settings moves the same run back to on time.
     later = dataclasses.replace(settings, missing_deadline="04-30")
-    assert build_digest(warehouse, "after", later, None, ["630103"], [2025]) is None
+    assert build_digest(warehouse, "after", later) is None
 
 
 def test_nothing_wrong_means_no_alert_unless_always(warehouse: str, tmp_path: Path) -> None:
     with psycopg.connect(warehouse, autocommit=True) as conn:
-        _run(conn, RUN, "2026-04-02T00:00:00+00:00")
+        # December: 2025's reminders (from 03-01) have not started, nobody owes anything yet.
+        _run(conn, RUN, "2025-12-01T00:00:00+00:00")
         _submission(conn, "630105", 2025, "accepted", RUN)
-    assert build_digest(warehouse, RUN, _settings(tmp_path), None, ["630105"], [2025]) is None
-    digest = build_digest(
-        warehouse, RUN, _settings(tmp_path, alert_always=True), None, ["630105"], [2025]
-    )
+    assert build_digest(warehouse, RUN, _settings(tmp_path)) is None
+    digest = build_digest(warehouse, RUN, _settings(tmp_path, alert_always=True))
     assert digest is not None
     assert digest.severity == "success"
     assert "通过 1" in digest.title
-    assert "本次：通过 1 个，退回 0 个，有警告 0 个，逾期未报 0 个" in digest.body
+    assert "本次：通过 1 个，退回 0 个，有警告 0 个，暂缓 0 个，逾期未报 0 个" in digest.body
 
 
 def test_failed_run_and_bad_deadline_setting_are_reported(warehouse: str, tmp_path: Path) -> None:
     with psycopg.connect(warehouse, autocommit=True) as conn:
         _run(conn, RUN, "2026-04-02T00:00:00+00:00", status="failed")
         conn.execute("UPDATE ops.runs SET message = 'dbt build failed' WHERE run_id = %s", (RUN,))
-    failed = build_digest(warehouse, RUN, _settings(tmp_path), None, [], [])
+    failed = build_digest(warehouse, RUN, _settings(tmp_path))
     assert failed is not None and failed.severity == "failure"
     assert "运行状态：失败（dbt build failed）" in failed.body
     assert "Run status: failed (dbt build failed)" in failed.body
-    bad = build_digest(
-        warehouse, RUN, _settings(tmp_path, missing_deadline="13-45"), None, ["630103"], [2025]
-    )
+    bad = build_digest(warehouse, RUN, _settings(tmp_path, missing_deadline="13-45"))
     assert bad is not None
     assert "EDUSTAT_MISSING_DEADLINE 设置无效" in bad.body
 
@@ -298,7 +307,7 @@ def test_revalidated_submission_counts_once(warehouse: str, tmp_path: Path) -> N
         for run in (EARLIER, RUN):  # validated in both runs, decided in the second
             _result(conn, sid, run, "school_code_unique", "critical", "school_code", 5, "1")
             _result(conn, sid, run, "school_code_unique", "critical", "school_code", 6, "1")
-    digest = build_digest(warehouse, RUN, _settings(tmp_path), None, [], [])
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
     assert digest is not None
     assert digest.fields["rejected"][0]["checks"][0]["count"] == 2
 
@@ -313,7 +322,7 @@ def test_compact_body_fits_wecom_for_a_bad_night(warehouse: str, tmp_path: Path)
             for row in range(3):
                 _result(conn, sid, RUN, "school_code_unique", "critical", "school_code", row,
                         "很长的值" * 50)
-    digest = build_digest(warehouse, RUN, _settings(tmp_path), None, QINGHAI, [2025])
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
     assert digest is not None
     assert len(digest.fields["rejected"]) == 45
     assert "……另有 25 个，详见报告" in digest.body  # 20 shown in full
@@ -336,17 +345,31 @@ def test_deadline_rules() -> None:
     assert is_past_deadline(2025, "03-31", datetime(2026, 3, 31, 16, 0, tzinfo=UTC))
 
 
-def test_report_links_resolve_beside_the_run_report(tmp_path: Path) -> None:
-    reports = tmp_path / "reports"
-    page = (reports / "index.html").as_uri()
-    inside = str(reports / "rejections" / "630103.html")
-    assert report_link(inside, reports, page) == (reports / "rejections" / "630103.html").as_uri()
-    assert report_link("rejections/630103.html", reports, "https://h/r/index.html") == (
-        "https://h/r/rejections/630103.html"
-    )
-    # Outside the published folder (the quarantine), or with no page: the path as stored.
-    quarantined = str(tmp_path / "quarantine" / "630103" / "7" / "report.html")
-    assert report_link(quarantined, reports, page) == quarantined
-    assert report_link(inside, reports, None) == inside
-    assert report_link("https://x/y.html", reports, page) == "https://x/y.html"
-    assert report_link(None, reports, page) is None
+def test_links_name_served_pages_never_files(
+    warehouse: str, night: dict[str, int], tmp_path: Path
+) -> None:
+    """Without EDUSTAT_PUBLIC_URL a reader is told where the report lies on the server."""
+    digest = build_digest(warehouse, RUN, _settings(tmp_path, public_url=None))
+    assert digest is not None
+    report = tmp_path / "reports" / "rejections" / "630103-2025.html"
+    assert f"- 报告：服务器文件 server file: {report}" in digest.body
+    assert f"完整报告：服务器文件 server file: {tmp_path / 'reports' / 'index.html'}" in digest.body
+    assert "file://" not in digest.body and "file://" not in str(digest.fields)
+
+
+def test_chinese_and_english_come_from_one_template(
+    warehouse: str, night: dict[str, int], tmp_path: Path
+) -> None:
+    """Both languages have the same lines in the same order: one structure, two wordings."""
+    digest = build_digest(warehouse, RUN, _settings(tmp_path))
+    assert digest is not None
+    zh, en = (part.strip().splitlines() for part in digest.body.split(EN_SEPARATOR))
+    assert len(zh) == len(en)
+    for line_zh, line_en in zip(zh, en, strict=True):
+        assert (line_zh == "") == (line_en == "")
+        assert line_zh.startswith("- ") == line_en.startswith("- ")
+        # The same check ids, in the same place.
+        assert line_zh.rsplit("[", 1)[-1] == line_en.rsplit("[", 1)[-1] or "[" not in line_zh
+    zh_title, en_title = digest.title.split(" | ")
+    assert zh_title.startswith("【edustat】2026-04-02 夜间汇总：")
+    assert en_title.startswith("Nightly digest: ")

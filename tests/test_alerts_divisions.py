@@ -1,9 +1,9 @@
-"""County names and expected-county lists read from the divisions seed (no warehouse needed).
+"""County names and county lists read from the divisions seed (no warehouse needed).
 
 Protects: alerts and status naming a county from its code, Qinghai's 45 county units, the
-prefecture-level cities without counties counted as county units, and the expected-county
-rule of interface.md (EDUSTAT_JURISDICTION provinces, `national`, else the submitting
-provinces). Expected figures were counted from the CSV with awk, independently of the code.
+prefecture-level cities without counties counted as county units. Expected figures were
+counted from the CSV with awk, independently of the code. (Which counties owe which year is
+the warehouse's rule: tests/test_alerts_status.py.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from edustat.divisions import (
     all_county_units,
     county_name,
     division,
-    expected_counties,
     province_counties,
 )
 
@@ -39,12 +38,3 @@ def test_county_lists() -> None:
     assert len(everything) == 2855  # 2849 counties + 6 prefecture cities without counties
     assert "441900" in everything and "630100" not in everything
 
-
-def test_expected_counties_follow_the_jurisdiction() -> None:
-    assert expected_counties(("63",), ["110101"]) == province_counties("63")
-    assert expected_counties(("national",), []) == all_county_units()
-    # No jurisdiction: the provinces that submitted, all their counties.
-    seen = expected_counties(None, ["630103", "110101", "630103"])
-    assert len(seen) == 45 + 16
-    assert "110101" in seen and "630123" in seen
-    assert expected_counties(None, []) == []

@@ -374,3 +374,33 @@ def test_docs_generate_and_comments_for_ministries(built: Built) -> None:
     assert column_comment.startswith("差异系数")
     assert not (REPO / "dbt_project" / "target").exists()
     assert not (REPO / "dbt_project" / "logs").exists()
+
+
+def test_first_year_var_sets_the_years_owed(built: Built, tmp_path: Path) -> None:
+    """dbt reads the warehouse's one rule (ops.county_year_status) with var('first_year'):
+    every county owes every year from it on; the mart equals what `edustat status` reads."""
+    def years() -> list[int]:
+        with psycopg.connect(built.dsn) as conn:
+            return [r[0] for r in conn.execute(
+                "SELECT DISTINCT school_year FROM marts.submission_status ORDER BY 1")]
+
+    submitted = years()
+    select = "int_counties_expected+"
+    try:
+        result = dbt_build(built.dsn, tmp_path / "first", select=select,
+                           vars={"first_year": min(submitted) - 2})
+        assert result.ok, result.summary()
+        assert years() == list(range(min(submitted) - 2, max(submitted) + 1))
+        with psycopg.connect(built.dsn) as conn:
+            mart = set(conn.execute(
+                "SELECT county_code, school_year, status FROM marts.submission_status"))
+            function = set(conn.execute(
+                """SELECT county_code, school_year, status FROM ops.county_year_status(
+                       NULL, %s) WHERE in_jurisdiction""", (min(submitted) - 2,)))
+        assert mart == function
+        bad = dbt_build(built.dsn, tmp_path / "bad", select=select, vars={"first_year": "20x"})
+        assert not bad.ok and "first_year: '20x' is not a 4-digit school year" in bad.output
+    finally:
+        result = dbt_build(built.dsn, built.target, select=select)
+        assert result.ok, result.summary()
+    assert years() == submitted

@@ -27,3 +27,36 @@
     {%- endfor -%}
     {{ return(codes if codes else none) }}
 {% endmacro %}
+
+{#- The first school year counties are asked for: var('first_year'), else EDUSTAT_FIRST_YEAR,
+    else none (each province from the first year it submitted; see ops.expected_county_years). -#}
+{% macro expected_first_year() %}
+    {%- set raw = var('first_year', env_var('EDUSTAT_FIRST_YEAR', '')) -%}
+    {%- if raw is none or (raw | string | trim) == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = raw | string | trim -%}
+    {%- if not text.isdigit() or text | length != 4 -%}
+        {{ exceptions.raise_compiler_error("first_year: '" ~ text ~ "' is not a 4-digit school year") }}
+    {%- endif -%}
+    {{ return(text | int) }}
+{% endmacro %}
+
+{#- The warehouse's one definition of where each county-year stands (ops.county_year_status in
+    src/edustat/warehouse/schema.sql, also read by `edustat status` and the notices), called
+    with this build's jurisdiction and first year. The platform owns the function, so it is
+    not a dbt source: models name the ops.submissions dependency with
+    `-- depends_on: ref('stg_ops__submissions')`. -#}
+{% macro county_year_status() -%}
+    {%- set provinces = jurisdiction_provinces() -%}
+    {%- set first_year = expected_first_year() -%}
+    {%- if provinces == 'national' -%}
+        {%- set codes = "array['national']" -%}
+    {%- elif provinces -%}
+        {#- jurisdiction_provinces() returns 2-digit codes only: safe to quote. -#}
+        {%- set codes = "array['" ~ (provinces | join("', '")) ~ "']" -%}
+    {%- else -%}
+        {%- set codes = "null" -%}
+    {%- endif -%}
+    ops.county_year_status({{ codes }}::text[], {{ first_year if first_year is not none else 'null' }}::integer)
+{%- endmacro %}

@@ -320,6 +320,30 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the county's .xlsx or .csv file (required)")
+    # Not county_value: a code that is no county unit is the night's verdict (rejected,
+    # unknown_county_folder), so check gives it too instead of a usage error.
+    p.add_argument("--county", help="6-digit county code (default: the file's folder name)")
+    p.add_argument("--year", type=year_value,
+                   help="the school year the file is meant for (default: the file's own year)")
+    p.add_argument("--out", help="folder for the rejection report "
+                                 "(default: ./edustat-check/<county>-<file>)")
+
+
+@command("check", "judge a county file now with the night's rules; exit 0 the night would "
+         "accept it, 1 reject it, 2 usage error (writes nothing to the warehouse or landing)",
+         ["edustat check 632801/2025.xlsx", "edustat check 学校表.csv --county 632801 --year 2025"],
+         _check_arguments, docs=FORMAT_DOC)
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from edustat import check
+
+    try:
+        return check.run(args, settings)
+    except check.UsageError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _airflow_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=port_value, default=8080,
                    help="port of the UI and REST API (default: 8080)")

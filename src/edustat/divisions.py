@@ -1,19 +1,25 @@
 """Division names and county lists from the divisions seed, read once per process.
 
 The seed (dbt_project/seeds/divisions.csv) is the one list of Chinese divisions; this module
-lets Python code (alerts, CLI status, reports) use it without the warehouse: the
-`marts` tables may not exist yet, and an alert must still name the county.
+lets Python code (alerts, contacts, reports) use it without the warehouse: the `marts` tables
+may not exist yet, and an alert must still name the county. `sync_divisions_table` copies it
+into ops.divisions, which the warehouse's own definition of the counties expected to submit
+(ops.expected_county_years, schema.sql) reads.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edustat.config import REPO_ROOT
+
+if TYPE_CHECKING:
+    import psycopg
 
 SEED_PATH = REPO_ROOT / "dbt_project" / "seeds" / "divisions.csv"
 
@@ -71,23 +77,32 @@ def all_county_units() -> list[str]:
     return sorted(d.code for d in load_divisions().values() if d.is_county_unit)
 
 
-def expected_counties(
-    jurisdiction: Iterable[str] | None, submitted: Iterable[str]
-) -> list[str]:
-    """The counties expected to submit (interface.md, EDUSTAT_JURISDICTION).
-
-    `national` means every county unit; province codes (`63`, `630000`) mean theirs; with no
-    jurisdiction configured, the provinces that appear among the submitting county codes.
-    """
-    wanted = [p.strip() for p in jurisdiction or () if p.strip()]
-    if any(p.lower() == "national" for p in wanted):
-        return all_county_units()
-    if not wanted:
-        wanted = [str(code).strip()[:2] for code in submitted if str(code).strip()]
-    return _county_units_in({p[:2] for p in wanted})
-
-
 def _county_units_in(provinces: set[str]) -> list[str]:
     return sorted(
         d.code for d in load_divisions().values() if d.is_county_unit and d.code[:2] in provinces
     )
+
+
+_COLUMNS = ("division_code", "division_name", "division_level", "province_code",
+            "province_name", "prefecture_code", "prefecture_name", "is_county_unit")
+
+
+def sync_divisions_table(conn: psycopg.Connection, path: Path = SEED_PATH) -> bool:
+    """Make ops.divisions a copy of the seed; True when it had to be (re)loaded.
+
+    The seed's SHA-256 is kept as the table's comment, so the nightly bootstrap costs one
+    catalog lookup when nothing changed.
+    """
+    data = path.read_bytes()
+    stamp = "sha256:" + hashlib.sha256(data).hexdigest()
+    current = conn.execute("SELECT obj_description('ops.divisions'::regclass, 'pg_class')"
+                           ).fetchone()[0]
+    if current == stamp:
+        return False
+    conn.execute("DELETE FROM ops.divisions")
+    with conn.cursor().copy(
+            f"COPY ops.divisions ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT csv, HEADER MATCH)"
+    ) as copy:
+        copy.write(data)
+    conn.execute(f"COMMENT ON TABLE ops.divisions IS '{stamp}'")
+    return True

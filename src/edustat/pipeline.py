@@ -380,7 +380,11 @@ def _docs_stale(target: Path) -> bool:
 
 
 def _dbt_vars(settings: Settings) -> dict[str, Any]:
-    return {"jurisdiction": list(settings.jurisdiction) if settings.jurisdiction else []}
+    # first_year only when set: the vars are part of the build fingerprint, and a setting
+    # nobody uses must not force a full rebuild.
+    first_year = {"first_year": settings.first_year} if settings.first_year else {}
+    return {"jurisdiction": list(settings.jurisdiction) if settings.jurisdiction else [],
+            **first_year}
 
 
 def _set_run(dsn: str, run_id: str, **values: Any) -> None:
@@ -446,8 +450,10 @@ def build_reports(ctx: RunContext) -> dict[str, Any]:
 
 
 def finalize(ctx: RunContext) -> dict[str, Any]:
-    """Close the run in ops.runs and send the one digest of the night."""
-    from edustat.alerts import build_digest, send
+    """Close the run in ops.runs and send the night's notices (edustat.notices): the counties'
+    own, the regions' digests and the full digest. Undeliverable ones are recorded and counted
+    (ops.runs.alerts_failed), never a failure of the run."""
+    from edustat.alerts import notify_night
 
     dsn = ctx.dsn()
     bootstrap(dsn)  # the run may have failed before discovery created anything
@@ -467,16 +473,6 @@ def finalize(ctx: RunContext) -> dict[str, Any]:
                    message = %s WHERE run_id = %s""",
             (status, warnings, ", ".join(failed_tasks) or None, ctx.run_id),
         )
-        years = [r[0] for r in conn.execute(
-            "SELECT DISTINCT school_year FROM ops.submissions WHERE school_year IS NOT NULL"
-            " ORDER BY 1")]
-        submitted = [r[0] for r in conn.execute("SELECT DISTINCT county_code FROM ops.submissions")]
-    expected = divisions.expected_counties(ctx.settings.jurisdiction, submitted)
-    report = ctx.settings.reports / "index.html"
-    digest = build_digest(dsn, ctx.run_id, ctx.settings,
-                          report.as_uri() if report.exists() else None, expected, years)
-    delivered = None
-    if digest is not None:
-        delivered = send(digest, ctx.settings.alert_urls)
-    return {"status": status, "failed_steps": failed_tasks, "digest": digest is not None,
-            "delivered": getattr(delivered, "ok", None)}
+    notices = notify_night(ctx.settings, dsn, ctx.run_id)
+    return {"status": status, "failed_steps": failed_tasks, "digest": notices.digest,
+            "notices_sent": notices.sent, "alerts_failed": notices.failed}

@@ -61,12 +61,9 @@ def mart_row_counts(conn: psycopg.Connection) -> dict[str, int]:
 def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome,
                       say: Callable[[str], None] = print) -> bool:
     with psycopg.connect(dsn) as conn:
-        run_columns = _columns(conn, "ops", "runs")
-        # Optional columns other parts of the platform add (alert deliveries).
-        alerts = "alerts_failed" if "alerts_failed" in run_columns else "NULL"
-        query = f"""SELECT run_id, status, files_seen, new_submissions, accepted, rejected,
-                           duplicates, warnings, dbt_status, message, {alerts}
-                    FROM ops.runs WHERE """
+        query = """SELECT run_id, status, files_seen, new_submissions, accepted, rejected,
+                          duplicates, warnings, dbt_status, message, alerts_failed
+                   FROM ops.runs WHERE """
         run = None
         if outcome.run_id:
             run = conn.execute(query + "run_id = %s", (outcome.run_id,)).fetchone()
@@ -97,9 +94,6 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome,
         say(f"未完成的步骤 incomplete steps: {message}")
     if not ok and outcome.error:
         say(f"错误 error: {outcome.error}")
-    if alerts_failed:
-        say(f"告警未送达 alerts NOT delivered to {alerts_failed} receiver(s): the night itself"
-            " succeeded; see ops.alert_deliveries and EDUSTAT_ALERT_URLS")
     for county, year, file_name, reason, report in rejected:
         say(f"  退回 rejected {divisions.county_name(county)} {county} {year or ''} "
             f"{file_name}: {reason}")
@@ -114,6 +108,9 @@ def print_run_summary(settings: Settings, dsn: str, outcome: DagRunOutcome,
     if docs.exists():
         say(f"校验明细 GX Data Docs: {docs}")
     say(f"Airflow log: {outcome.log_path}")
+    if alerts_failed:  # last, where the eye lands: the data is fine, some people were not told
+        say(f"通知未送达 {alerts_failed} 处（数据已处理）/ {alerts_failed} alert deliveries"
+            " failed (the data night succeeded): see ops.deliveries")
     return ok
 
 
@@ -129,48 +126,44 @@ class StatusRow:
 
 
 # What each status is called, in the order the summary line counts them.
-LABELS = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "held": "暂缓 held",
+LABELS = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "held": "暂缓入库 held",
           "received": "待处理 received", "missing": "未报送 missing"}
 PROBLEMS = frozenset({"rejected", "held", "missing"})
 
 
 def status_rows(settings: Settings, dsn: str, year: int | None = None,
                 include_unplaced: bool = False) -> list[StatusRow]:
-    """One row per expected (county, year) and per county-year that sent something: the
-    county-year's current state. With `include_unplaced`, also the files without a year
-    (unreadable, or not yet judged)."""
+    """Every county-year the warehouse's one definition lists (ops.county_year_status): the
+    expected ones and whatever a county (even a stray folder) sent. With `include_unplaced`,
+    also the files not yet judged (received) and those without a year (unreadable)."""
+    from edustat.notices.status import county_year_status
+
     with psycopg.connect(dsn) as conn:
-        has_held = "held_reason" in _columns(conn, "ops", "submissions")
-        reason = "coalesce(rejection_reason, held_reason)" if has_held else "rejection_reason"
-        subs = conn.execute(
-            f"""SELECT county_code, school_year, status, submission_id, errors, warnings,
-                       {reason}
-                FROM ops.submissions
-                WHERE status IN ('accepted', 'rejected', 'held', 'received')
-                ORDER BY received_at, submission_id""").fetchall()
-        submitted = [r[0] for r in conn.execute(
-            "SELECT DISTINCT county_code FROM ops.submissions")]
-    placed = [s for s in subs if s[1] is not None]
-    years = sorted({s[1] for s in placed} if year is None else {year})
-    latest: dict[tuple[str, int], StatusRow] = {}
-    for county, yr, status, sid, errors, warnings, why in placed:
-        key = (county, yr)
-        # An accepted file keeps serving whatever is rejected after it.
-        if status == "rejected" and key in latest and latest[key].status == "accepted":
-            continue
-        latest[key] = StatusRow(county, yr, status, sid, errors, warnings, why)
-    expected = set(divisions.expected_counties(settings.jurisdiction, submitted))
+        grid = county_year_status(conn, settings, year=year)
+        pending = conn.execute(
+            """SELECT county_code, school_year, status, submission_id, errors, warnings,
+                      rejection_reason
+               FROM ops.submissions
+               WHERE status = 'received' OR (school_year IS NULL AND status = 'rejected')
+               ORDER BY county_code, received_at, submission_id""").fetchall() \
+            if include_unplaced else []
+        held_ids = [r.held_submission_id for r in grid if r.status == "held"]
+        held_reasons = dict(conn.execute(
+            "SELECT submission_id, to_jsonb(s)->>'held_reason' FROM ops.submissions s"
+            " WHERE submission_id = ANY(%s)", (held_ids,)).fetchall()) if held_ids else {}
     rows = []
-    for county in sorted(set(expected) | {k[0] for k in latest}):
-        for yr in years:
-            if (county, yr) in latest:
-                rows.append(latest[(county, yr)])
-            elif county in expected:  # a stray folder is listed only for what it sent
-                rows.append(StatusRow(county, yr, "missing", None, 0, 0, None))
-        if include_unplaced and year is None:
-            rows += [StatusRow(c, None, st, sid, e, w, why)
-                     for c, yr, st, sid, e, w, why in subs if c == county and yr is None]
-    return rows
+    for r in grid:
+        rejected = r.status == "rejected"
+        submission = {"accepted": r.accepted_submission_id, "held": r.held_submission_id,
+                      "rejected": r.last_rejected_submission_id}.get(r.status)
+        rows.append(StatusRow(
+            r.county_code, r.school_year, r.status, submission,
+            (r.last_rejected_errors or 0) if rejected else 0,
+            0 if rejected else r.warnings or 0,
+            r.last_rejection_reason if rejected else held_reasons.get(submission)))
+    rows += [StatusRow(*row) for row in pending
+             if year is None or row[1] in (None, year)]
+    return sorted(rows, key=lambda r: (r.county_code, r.school_year or 0))
 
 
 def filter_rows(rows: list[StatusRow], problems: bool = False,
@@ -193,6 +186,10 @@ def summary_line(rows: list[StatusRow]) -> str:
 
 def print_status(settings: Settings, dsn: str, year: int | None = None, problems: bool = False,
                  provinces: Sequence[str] = (), say: Callable[[str], None] = print) -> None:
+    from edustat.notices.contacts import load_contacts
+
+    for problem in load_contacts(settings).problems:
+        say(problem.line())
     everything = status_rows(settings, dsn, year, include_unplaced=True)
     if not everything:
         say("尚无报送 no submissions yet")

@@ -1,77 +1,37 @@
--- Where every expected county stands for every school year anyone has submitted:
--- accepted (the marts serve an accepted file), rejected (only rejected files so far) or
--- missing (nothing received). Files that could not be read have no school year and cannot be
--- placed in a year: they appear in ops.submissions only. Times are the files' received_at.
-with counties as (
+-- Where every expected county stands for every school year it owes or sent a file for:
+-- accepted (the marts serve an accepted file), held (validation accepted the newest file but
+-- its county-year broke the marts build; the previous accepted file keeps serving), rejected
+-- (only rejected files so far) or missing (nothing received). The years a county owes follow
+-- var('first_year') / EDUSTAT_FIRST_YEAR, else the years its province has submitted. Files
+-- that could not be read have no school year and cannot be placed in a year: they appear in
+-- ops.submissions only. Times are the files' received_at. The status rule is the warehouse's
+-- one definition, ops.county_year_status (read by `edustat status` and the notices too).
+-- depends_on: {{ ref('stg_ops__submissions') }}
+with status as (
+    select * from {{ county_year_status() }}
+),
+
+counties as (
     select * from {{ ref('int_counties_expected') }}
-),
-
-submissions as (
-    select * from {{ ref('stg_ops__submissions') }}
-),
-
-years as (
-    select distinct school_year
-    from submissions
-    where school_year is not null
-),
-
-current_submissions as (
-    select * from {{ ref('int_submissions_current') }}
-),
-
-last_rejected as (
-    select distinct on (county_code, school_year)
-        county_code,
-        school_year,
-        submission_id,
-        received_at,
-        rejection_reason
-    from submissions
-    where status = 'rejected' and school_year is not null
-    order by county_code, school_year, received_at desc, submission_id desc
-),
-
-received as (
-    select
-        county_code,
-        school_year,
-        count(*) filter (where status <> 'duplicate') as files_received,
-        count(*) filter (where status = 'rejected') as files_rejected
-    from submissions
-    where school_year is not null
-    group by county_code, school_year
 )
 
 select
-    counties.county_code,
-    years.school_year,
+    status.county_code,
+    status.school_year,
     counties.county_name,
     counties.prefecture_code,
     counties.province_code,
-    case
-        when current_submissions.submission_id is not null then 'accepted'
-        when last_rejected.submission_id is not null then 'rejected'
-        else 'missing'
-    end as status,
-    current_submissions.submission_id as accepted_submission_id,
-    current_submissions.received_at as accepted_at,
-    current_submissions.file_name as accepted_file_name,
-    current_submissions.warnings,
-    current_submissions.replaced_submission_id,
-    last_rejected.submission_id as last_rejected_submission_id,
-    last_rejected.received_at as last_rejected_at,
-    last_rejected.rejection_reason as last_rejection_reason,
-    coalesce(received.files_received, 0) as files_received,
-    coalesce(received.files_rejected, 0) as files_rejected
-from counties
-cross join years
-left join current_submissions
-    on current_submissions.county_code = counties.county_code
-   and current_submissions.school_year = years.school_year
-left join last_rejected
-    on last_rejected.county_code = counties.county_code
-   and last_rejected.school_year = years.school_year
-left join received
-    on received.county_code = counties.county_code
-   and received.school_year = years.school_year
+    status.status,
+    status.accepted_submission_id,
+    status.accepted_at,
+    status.accepted_file_name,
+    status.warnings,
+    status.replaced_submission_id,
+    status.last_rejected_submission_id,
+    status.last_rejected_at,
+    status.last_rejection_reason,
+    status.files_received,
+    status.files_rejected
+from status
+inner join counties
+    on counties.county_code = status.county_code

@@ -1,7 +1,8 @@
-"""Alerts: the nightly digest, the task-failure alert, and their delivery through Apprise.
+"""Alerts: the message type, its delivery through Apprise, and the task-failure alert.
 
 The public entry points are re-exported by `edustat.alerts`; the modules here are the parts:
-`run_facts` (what the ops tables say about a run), `run_digest` (the digest text and fields),
-`failure` (the Airflow failure callback), `delivery` (Apprise with retries), `text` (shared
-wording helpers).
+`digest` (the message: title, bilingual body, short body, JSON fields, attachments),
+`delivery` (Apprise with retries, destinations redacted), `failure` (the Airflow failure
+callback), `deadline` (the missing-deadline calendar), `text` (clipping helpers). What the
+night tells whom is edustat.notices.
 """

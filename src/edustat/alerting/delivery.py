@@ -79,7 +79,7 @@ def _send_one(digest: Digest, url: str, attempts: int) -> TargetResult:
 
     # Until Apprise has parsed the URL, show only its scheme: for DingTalk and WeCom the
     # "host" is the access token.
-    target = url.split(":", 1)[0] + "://…"
+    target = scheme_only(url)
     error: str | None = None
     for attempt in range(1, attempts + 1):
         try:
@@ -91,7 +91,7 @@ def _send_one(digest: Digest, url: str, attempts: int) -> TargetResult:
                 error = "Apprise 无法识别此地址 / Apprise cannot use this URL"
                 log.error("告警地址无效 / invalid alert URL %s", target)
                 return TargetResult(target, False, attempt, error)
-            target = _redact(plugin.url(privacy=True))
+            target = redact(plugin.url(privacy=True))
             _attach_fields(plugin, digest)
             with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
                 ok = plugin.notify(
@@ -99,6 +99,7 @@ def _send_one(digest: Digest, url: str, attempts: int) -> TargetResult:
                     title=digest.title,
                     notify_type=apprise.NotifyType(digest.severity),
                     body_format=apprise.NotifyFormat.TEXT,
+                    attach=_attachments(plugin, digest),
                 )
             if ok:
                 log.info("告警已送达 / alert delivered to %s (attempt %d)", target, attempt)
@@ -133,6 +134,19 @@ def _attach_fields(plugin: object, digest: Digest) -> None:
         plugin.payload_extras["edustat"] = digest.fields
 
 
+def _attachments(plugin: object, digest: Digest) -> object | None:
+    """The digest's files, for mail only: a webhook would carry them base64 in its JSON, and
+    chat robots (DingTalk, WeCom) take none."""
+    from apprise import AppriseAttachment
+    from apprise.attachment.file import AttachFile
+    from apprise.plugins.email import NotifyEmail
+
+    files = [f for f in digest.attachments if f.is_file()]
+    if not files or not isinstance(plugin, NotifyEmail):
+        return None
+    return AppriseAttachment([AttachFile(str(f), name=f.name) for f in files])
+
+
 def _fit_body(plugin: object, digest: Digest) -> str:
     """The full body if the receiver takes it, else the compact one, cut to size if need be.
 
@@ -161,11 +175,37 @@ def _schemas(plugin: object) -> set[str]:
     return names
 
 
-def _redact(private_url: str) -> str:
-    """Apprise's privacy URL (tokens already masked) without query or credentials."""
+# A path segment this long is taken for a token (webhook paths often carry one); mail
+# recipients (with "@") are kept: they are what an engineer needs to know.
+_SECRET_SEGMENT = 16
+
+
+def redact(private_url: str) -> str:
+    """Apprise's privacy URL (tokens already masked) without query, credentials or long
+    path segments: what ops.deliveries and the logs may show."""
     parts = urlsplit(private_url)
     host = parts.netloc.rsplit("@", 1)[-1]
-    return f"{parts.scheme}://{host}{parts.path}"
+    segments = [
+        seg if len(seg) <= _SECRET_SEGMENT or "%40" in seg or "@" in seg else f"{seg[0]}…{seg[-1]}"
+        for seg in parts.path.split("/")
+    ]
+    return f"{parts.scheme}://{host}{'/'.join(segments)}"
+
+
+def destination(url: str) -> str:
+    """How a receiver is named in ops.deliveries and the logs (never with its secrets)."""
+    import apprise
+
+    try:
+        plugin = apprise.Apprise.instantiate(url)
+    except Exception:
+        plugin = None
+    return redact(plugin.url(privacy=True)) if plugin is not None else scheme_only(url)
+
+
+def scheme_only(url: str) -> str:
+    """What may be shown of a URL Apprise could not parse: its scheme."""
+    return (url.split(":", 1)[0][:20] if ":" in url else "?") + "://…"
 
 
 def _last_lines(text: str, lines: int = 3) -> str:

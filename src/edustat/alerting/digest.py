@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 # Apprise's notify types, as plain strings so building a digest never imports Apprise.
@@ -19,3 +20,5 @@ class Digest:
     severity: NotifyLevel
     # Machine-readable copy for the JSON webhook (added to the payload as "edustat").
     fields: dict[str, Any] = field(default_factory=dict)
+    # Files for receivers that take attachments by mail (a county's rejection report).
+    attachments: tuple[Path, ...] = ()

@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from edustat.alerting.deadline import local_day
-from edustat.alerting.delivery import send
+from edustat.alerting.delivery import DeliveryReport, send
 from edustat.alerting.digest import Digest
 from edustat.alerting.text import clip, first_lines
+from edustat.config import Settings
 
 log = logging.getLogger("edustat.alerts")
 
@@ -31,9 +32,31 @@ def task_failure_callback(context: Mapping[str, Any]) -> None:
         digest = failure_digest(context)
         settings = load_settings()
         log.error("%s\n%s", digest.title, digest.body)
-        send(digest, settings.alert_urls)
+        report = send(digest, settings.alert_urls)
     except Exception:
         log.exception("任务失败告警出错 / the task-failure alert itself failed")
+        return
+    _record(settings, digest, report)
+
+
+def _record(settings: Settings, digest: Digest, report: DeliveryReport) -> None:
+    """Best effort: put the alert in ops.deliveries, so the run's summary counts an
+    undelivered one. Only with an explicit warehouse DSN (Airflow sets it): a failure callback
+    must not start an embedded server."""
+    run_id, day = digest.fields.get("run_id"), digest.fields.get("logical_date")
+    if not settings.warehouse_dsn or not report.results or run_id in (None, "?") or not day:
+        return
+    try:
+        import psycopg
+
+        from edustat.notices.deliveries import Ledger
+
+        with psycopg.connect(settings.warehouse_dsn, autocommit=True, connect_timeout=5) as conn:
+            ledger = Ledger(conn, run_id, datetime.fromisoformat(day))
+            for result in report.results:
+                ledger.record("task_failure", None, result, digest.title)
+    except Exception:
+        log.exception("任务失败告警未能记录 / could not record the task-failure alert")
 
 
 def failure_digest(context: Mapping[str, Any]) -> Digest:

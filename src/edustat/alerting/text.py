@@ -1,24 +1,10 @@
-"""Wording shared by the alerts: county labels, quoted values, clipping, report links."""
+"""Text helpers shared by the alerts: clipping values to one line, cutting to a size."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from urllib.parse import urljoin
-
-from edustat.divisions import county_name
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def county_zh(code: str) -> str:
-    """`城中区（630103）`; an unknown folder code still shows, flagged."""
-    return f"{county_name(code) or '未知区划'}（{code}）"
-
-
-def county_en(code: str) -> str:
-    """Names stay in Chinese (that is what the county is called); the code disambiguates."""
-    return f"{county_name(code) or 'unknown division'} ({code})"
 
 
 def clip(text: object, limit: int = 60) -> str:
@@ -31,28 +17,6 @@ def clip(text: object, limit: int = 60) -> str:
 def first_lines(text: str, lines: int, width: int = 300) -> str:
     kept = [line[:width] for line in str(text).strip().splitlines()[:lines]]
     return "\n".join(kept)
-
-
-def report_link(report_path: str | None, reports_dir: Path, report_url: str | None) -> str | None:
-    """Where a reader can open a submission's report.
-
-    report_url is the address of the run's report page, published from the reports
-    directory; a report_path inside that directory (absolute, or relative to it) is linked
-    relative to that page, the way a browser resolves a relative link on it. Anything else is
-    shown as stored.
-    """
-    if not report_path:
-        return None
-    if report_path.startswith(("http://", "https://")) or not report_url:
-        return report_path
-    path = Path(report_path)
-    if path.is_absolute():
-        try:
-            path = path.resolve().relative_to(reports_dir.resolve())
-        except ValueError:
-            return report_path
-    relative = path
-    return urljoin(report_url, relative.as_posix())
 
 
 def utf8_len(text: str) -> int:

@@ -8,43 +8,70 @@ disappear. The comparison base is the newest accepted submission of the nearest 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
+import pandas as pd
 import psycopg
 
 from edustat.findings import Finding
 
 SWING = 0.5  # submission-format.md: "an enrolment change above 50 %"
 
+STUDENT_COLUMNS = ("primary_students", "junior_students", "senior_students")
+TEACHER_COLUMNS = ("primary_teachers", "junior_teachers")
 _INT = "CASE WHEN {c} ~ '^[0-9]+$' THEN {c}::bigint ELSE 0 END"
-_STUDENTS = " + ".join(_INT.format(c=c) for c in
-                       ("primary_students", "junior_students", "senior_students"))
-_TEACHERS = " + ".join(_INT.format(c=c) for c in ("primary_teachers", "junior_teachers"))
+_STUDENTS = " + ".join(_INT.format(c=c) for c in STUDENT_COLUMNS)
+_TEACHERS = " + ".join(_INT.format(c=c) for c in TEACHER_COLUMNS)
 
-_BASES = """
+# The comparison base of a county's file for a year: its newest accepted file of the nearest
+# earlier year. One definition for the night (_BASES) and `edustat check` (previous_accepted).
+_PREVIOUS = """
+    SELECT s.submission_id, s.school_year FROM ops.submissions s
+    WHERE s.county_code = {county} AND s.status = 'accepted' AND s.school_year < {year}
+    ORDER BY s.school_year DESC, s.received_at DESC, s.submission_id DESC LIMIT 1
+"""
+
+_BASES = f"""
 WITH cur AS (
     SELECT r.submission_id, min(r.county_folder) AS county,
            mode() WITHIN GROUP (ORDER BY r.school_year) AS year
-    FROM raw.school_rows r WHERE r.submission_id = ANY(%(ids)s) AND r.school_year ~ '^[0-9]{4}$'
+    FROM raw.school_rows r WHERE r.submission_id = ANY(%(ids)s) AND r.school_year ~ '^[0-9]{{4}}$'
     GROUP BY r.submission_id
 )
 SELECT cur.submission_id, cur.year::int, prev.submission_id, prev.school_year
 FROM cur
-CROSS JOIN LATERAL (
-    SELECT s.submission_id, s.school_year FROM ops.submissions s
-    WHERE s.county_code = cur.county AND s.status = 'accepted'
-      AND s.school_year < cur.year::int
-    ORDER BY s.school_year DESC, s.received_at DESC, s.submission_id DESC LIMIT 1
-) prev
+CROSS JOIN LATERAL ({_PREVIOUS.format(county="cur.county", year="cur.year::int")}) prev
 """
 
 
-def _totals(conn: psycopg.Connection, submission_id: int) -> tuple[int, int, set[str]]:
+@dataclass(frozen=True)
+class Totals:
+    students: int
+    teachers: int
+    codes: frozenset[str | None]
+
+
+def _totals(conn: psycopg.Connection, submission_id: int) -> Totals:
     students, teachers = conn.execute(
         f"SELECT coalesce(sum({_STUDENTS}), 0), coalesce(sum({_TEACHERS}), 0)"
         " FROM raw.school_rows WHERE submission_id = %s", (submission_id,)).fetchone()
-    codes = {r[0] for r in conn.execute(
-        "SELECT school_code FROM raw.school_rows WHERE submission_id = %s", (submission_id,))}
-    return int(students), int(teachers), codes
+    codes = frozenset(r[0] for r in conn.execute(
+        "SELECT school_code FROM raw.school_rows WHERE submission_id = %s", (submission_id,)))
+    return Totals(int(students), int(teachers), codes)
+
+
+def _whole(value: object) -> int:
+    """The SQL above in Python: a count only when the text is all ASCII digits, else 0."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else 0
+
+
+def totals_of_rows(rows: pd.DataFrame) -> Totals:
+    """_totals of rows not in the warehouse (the canonical rows of a file being checked)."""
+    def column_sum(columns: tuple[str, ...]) -> int:
+        return sum(_whole(v) for c in columns for v in rows[c].tolist())
+
+    return Totals(column_sum(STUDENT_COLUMNS), column_sum(TEACHER_COLUMNS),
+                  frozenset(None if pd.isna(v) else v for v in rows["school_code"].tolist()))
 
 
 def _swing(check: str, what_zh: str, what_en: str, before: int, after: int,
@@ -60,31 +87,43 @@ def _swing(check: str, what_zh: str, what_en: str, before: int, after: int,
     )
 
 
+def compare(current: Totals, previous: Totals, prev_year: int) -> list[Finding]:
+    out = [finding for finding in (
+        _swing("enrolment_change", "在校生总数", "total enrolment", previous.students,
+               current.students, prev_year),
+        _swing("teachers_change", "专任教师总数", "total teachers", previous.teachers,
+               current.teachers, prev_year),
+    ) if finding]
+    for code in sorted(previous.codes - current.codes, key=str):
+        out.append(Finding(
+            "school_disappeared", "warning", column="school_code", value=code,
+            school_code=code,
+            message_zh=f"学校{code}在{prev_year}年有报送，本年度缺失（撤并？）",
+            message_en=f"school {code} was reported in {prev_year} but is missing now",
+        ))
+    for code in sorted(current.codes - previous.codes, key=str):
+        out.append(Finding(
+            "school_appeared", "warning", column="school_code", value=code,
+            school_code=code,
+            message_zh=f"学校{code}为新出现的学校（{prev_year}年无此校）",
+            message_en=f"school {code} is new since {prev_year}",
+        ))
+    return out
+
+
 def year_over_year(conn: psycopg.Connection, ids: list[int]) -> dict[int, list[Finding]]:
     out: dict[int, list[Finding]] = defaultdict(list)
     for submission_id, _year, prev_id, prev_year in conn.execute(_BASES, {"ids": ids}):
-        students, teachers, codes = _totals(conn, submission_id)
-        p_students, p_teachers, p_codes = _totals(conn, prev_id)
-        for finding in (
-            _swing("enrolment_change", "在校生总数", "total enrolment", p_students, students,
-                   prev_year),
-            _swing("teachers_change", "专任教师总数", "total teachers", p_teachers, teachers,
-                   prev_year),
-        ):
-            if finding:
-                out[submission_id].append(finding)
-        for code in sorted(p_codes - codes):
-            out[submission_id].append(Finding(
-                "school_disappeared", "warning", column="school_code", value=code,
-                school_code=code,
-                message_zh=f"学校{code}在{prev_year}年有报送，本年度缺失（撤并？）",
-                message_en=f"school {code} was reported in {prev_year} but is missing now",
-            ))
-        for code in sorted(codes - p_codes):
-            out[submission_id].append(Finding(
-                "school_appeared", "warning", column="school_code", value=code,
-                school_code=code,
-                message_zh=f"学校{code}为新出现的学校（{prev_year}年无此校）",
-                message_en=f"school {code} is new since {prev_year}",
-            ))
-    return dict(out)
+        out[submission_id] += compare(_totals(conn, submission_id), _totals(conn, prev_id),
+                                      prev_year)
+    return {k: v for k, v in out.items() if v}
+
+
+def year_over_year_of_rows(conn: psycopg.Connection, county: str, year: int,
+                           rows: pd.DataFrame) -> list[Finding]:
+    """The night's year-over-year warnings for rows not in the warehouse (`edustat check`)."""
+    previous = conn.execute(_PREVIOUS.format(county="%(county)s", year="%(year)s"),
+                            {"county": county, "year": year}).fetchone()
+    if previous is None:
+        return []
+    return compare(totals_of_rows(rows), _totals(conn, previous[0]), previous[1])

@@ -7,6 +7,7 @@ from importlib.resources import files
 import psycopg
 
 from edustat.columns import COLUMNS
+from edustat.divisions import sync_divisions_table
 
 # Serialises concurrent bootstraps (two CLI runs, parallel test workers) on one database.
 _BOOTSTRAP_LOCK = 7_462_001
@@ -23,5 +24,7 @@ def bootstrap(dsn: str) -> None:
         conn.execute("SELECT pg_advisory_lock(%s)", (_BOOTSTRAP_LOCK,))
         try:
             conn.execute(schema_sql())
+            with conn.transaction():
+                sync_divisions_table(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_BOOTSTRAP_LOCK,))

@@ -144,3 +144,202 @@ CREATE OR REPLACE FUNCTION ops.reader_provinces(who name) RETURNS text[]
 $$;
 REVOKE ALL ON FUNCTION ops.reader_provinces(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ops.reader_provinces(name) TO ministry_reader;
+
+-- ---- Counties in the loop: expected county-years, their status, notice deliveries --------
+-- One definition of "which county owes which year" and "where a county-year stands", read by
+-- dbt (int_counties_expected, marts.submission_status), `edustat status` and the notices
+-- (edustat.notices). Owned by the platform, so they work before dbt has built anything.
+
+-- The divisions seed (dbt_project/seeds/divisions.csv), copied here by edustat.divisions
+-- (sync_divisions_table) whenever the file changes: the functions below must not depend on
+-- a relation dbt drops and recreates.
+CREATE TABLE IF NOT EXISTS ops.divisions (
+    division_code   text PRIMARY KEY,
+    division_name   text NOT NULL,
+    division_level  text NOT NULL,
+    province_code   text NOT NULL,
+    province_name   text,
+    prefecture_code text,
+    prefecture_name text,
+    is_county_unit  boolean NOT NULL
+);
+
+-- The county-years counties are asked for.
+--   jurisdiction: 2-digit province codes (or xx0000), {national}, or NULL/empty = the provinces
+--                 that sent anything (EDUSTAT_JURISDICTION, dbt var 'jurisdiction').
+--   first_year:   EDUSTAT_FIRST_YEAR: every county owes every year from it on. NULL: each
+--                 province owes the years anyone submitted, from the first year that province
+--                 submitted (a province that never did owes only the latest year), so adding
+--                 a province today does not make its counties late for years nobody asked of them.
+--   through_year: also expect the years up to this one (the notices pass the school year whose
+--                 reminders have started on the night's logical date; dbt and the CLI pass NULL).
+CREATE OR REPLACE FUNCTION ops.expected_county_years(
+    jurisdiction text[] DEFAULT NULL,
+    first_year integer DEFAULT NULL,
+    through_year integer DEFAULT NULL)
+RETURNS TABLE (county_code text, school_year integer, county_name text,
+               prefecture_code text, province_code text)
+LANGUAGE sql STABLE
+AS $fn$
+    WITH wanted AS (
+        SELECT lower(btrim(j)) AS code
+        FROM unnest(coalesce($1, '{}'::text[])) AS j
+        WHERE btrim(j) <> ''
+    ),
+    submitted AS (
+        SELECT s.county_code, s.school_year FROM ops.submissions s WHERE s.status <> 'duplicate'
+    ),
+    provinces AS (
+        SELECT DISTINCT left(d.division_code, 2) AS prefix
+        FROM ops.divisions d
+        WHERE d.is_county_unit
+          AND CASE
+                WHEN EXISTS (SELECT 1 FROM wanted WHERE code = 'national') THEN true
+                WHEN EXISTS (SELECT 1 FROM wanted)
+                    THEN left(d.division_code, 2) IN (SELECT left(code, 2) FROM wanted)
+                ELSE left(d.division_code, 2) IN (SELECT left(county_code, 2) FROM submitted)
+              END
+    ),
+    years AS (
+        SELECT school_year AS y FROM submitted WHERE school_year IS NOT NULL
+        UNION SELECT $3 WHERE $3 IS NOT NULL
+        UNION SELECT generate_series($2, greatest($2, $3, (SELECT max(school_year) FROM submitted)))
+        WHERE $2 IS NOT NULL
+    ),
+    starts AS (
+        SELECT p.prefix,
+               coalesce($2,
+                        (SELECT min(s.school_year) FROM submitted s
+                         WHERE left(s.county_code, 2) = p.prefix),
+                        (SELECT max(y) FROM years)) AS from_year
+        FROM provinces p
+    )
+    SELECT d.division_code, years.y, d.division_name,
+           left(d.division_code, 4) || '00', left(d.division_code, 2) || '0000'
+    FROM ops.divisions d
+    JOIN starts ON starts.prefix = left(d.division_code, 2)
+    JOIN years ON years.y >= starts.from_year
+    WHERE d.is_county_unit
+$fn$;
+
+-- Where every county-year stands: the expected ones (expected_county_years, same arguments)
+-- and every county-year some file was decided for. status:
+--   accepted  the marts serve an accepted file (the newest one, accepted_submission_id);
+--   held      validation accepted the newest file but its county-year broke the marts build:
+--             the previous accepted file, if any, keeps serving;
+--   rejected  only rejected files so far;     missing  nothing received.
+-- Files that could not be read have no year: they count per county (files_unreadable), as do
+-- files received but not decided yet (files_pending).
+CREATE OR REPLACE FUNCTION ops.county_year_status(
+    jurisdiction text[] DEFAULT NULL,
+    first_year integer DEFAULT NULL,
+    through_year integer DEFAULT NULL)
+RETURNS TABLE (county_code text, school_year integer, county_name text,
+               prefecture_code text, province_code text,
+               expected boolean, in_jurisdiction boolean, status text,
+               accepted_submission_id bigint, accepted_at timestamptz,
+               accepted_file_name text, warnings integer, replaced_submission_id bigint,
+               held_submission_id bigint,
+               last_rejected_submission_id bigint, last_rejected_at timestamptz,
+               last_rejection_reason text, last_rejected_errors integer,
+               files_received integer, files_rejected integer,
+               files_pending integer, files_unreadable integer)
+LANGUAGE sql STABLE
+AS $fn$
+    WITH expected AS (
+        SELECT * FROM ops.expected_county_years($1, $2, $3)
+    ),
+    decided AS (
+        SELECT s.* FROM ops.submissions s
+        WHERE s.school_year IS NOT NULL AND s.status IN ('accepted', 'held', 'rejected')
+    ),
+    grid AS (
+        SELECT e.county_code, e.school_year FROM expected e
+        UNION
+        SELECT d.county_code, d.school_year FROM decided d
+    ),
+    accepted AS (
+        SELECT DISTINCT ON (d.county_code, d.school_year) d.*
+        FROM decided d WHERE d.status = 'accepted'
+        ORDER BY d.county_code, d.school_year, d.received_at DESC, d.submission_id DESC
+    ),
+    newest_valid AS (
+        SELECT DISTINCT ON (d.county_code, d.school_year) d.*
+        FROM decided d WHERE d.status IN ('accepted', 'held')
+        ORDER BY d.county_code, d.school_year, d.received_at DESC, d.submission_id DESC
+    ),
+    last_rejected AS (
+        SELECT DISTINCT ON (d.county_code, d.school_year) d.*
+        FROM decided d WHERE d.status = 'rejected'
+        ORDER BY d.county_code, d.school_year, d.received_at DESC, d.submission_id DESC
+    ),
+    received AS (
+        SELECT s.county_code, s.school_year,
+               count(*) FILTER (WHERE s.status <> 'duplicate')::integer AS files_received,
+               count(*) FILTER (WHERE s.status = 'rejected')::integer AS files_rejected
+        FROM ops.submissions s WHERE s.school_year IS NOT NULL
+        GROUP BY s.county_code, s.school_year
+    ),
+    per_county AS (
+        SELECT s.county_code,
+               count(*) FILTER (WHERE s.status = 'received')::integer AS files_pending,
+               count(*) FILTER (WHERE s.status = 'rejected' AND s.school_year IS NULL)::integer
+                   AS files_unreadable
+        FROM ops.submissions s GROUP BY s.county_code
+    ),
+    jurisdiction_counties AS (
+        SELECT DISTINCT e.county_code FROM expected e
+    )
+    SELECT g.county_code, g.school_year,
+           d.division_name,
+           left(g.county_code, 4) || '00', left(g.county_code, 2) || '0000',
+           e.county_code IS NOT NULL,
+           j.county_code IS NOT NULL,
+           CASE
+               WHEN v.status = 'held' THEN 'held'
+               WHEN a.submission_id IS NOT NULL THEN 'accepted'
+               WHEN r.submission_id IS NOT NULL THEN 'rejected'
+               ELSE 'missing'
+           END,
+           a.submission_id, a.received_at, a.file_name, a.warnings, a.replaced_submission_id,
+           CASE WHEN v.status = 'held' THEN v.submission_id END,
+           r.submission_id, r.received_at, r.rejection_reason, r.errors,
+           coalesce(n.files_received, 0), coalesce(n.files_rejected, 0),
+           coalesce(c.files_pending, 0), coalesce(c.files_unreadable, 0)
+    FROM grid g
+    LEFT JOIN ops.divisions d ON d.division_code = g.county_code
+    LEFT JOIN expected e ON e.county_code = g.county_code AND e.school_year = g.school_year
+    LEFT JOIN jurisdiction_counties j ON j.county_code = g.county_code
+    LEFT JOIN accepted a ON a.county_code = g.county_code AND a.school_year = g.school_year
+    LEFT JOIN newest_valid v ON v.county_code = g.county_code AND v.school_year = g.school_year
+    LEFT JOIN last_rejected r ON r.county_code = g.county_code AND r.school_year = g.school_year
+    LEFT JOIN received n ON n.county_code = g.county_code AND n.school_year = g.school_year
+    LEFT JOIN per_county c ON c.county_code = g.county_code
+$fn$;
+
+-- Every message the platform tried to deliver, one row per destination: the night it belongs
+-- to, what it was, who it was for and what happened. Destinations are stored as Apprise's
+-- privacy URL without credentials or secret query values (edustat.alerting.delivery.redact).
+-- Reminders and late notices are sent at most once a week per county, year and destination:
+-- the notices read reminder_years / late_years here.
+CREATE TABLE IF NOT EXISTS ops.deliveries (
+    delivery_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id         text NOT NULL,
+    logical_date   timestamptz NOT NULL,
+    kind           text NOT NULL CHECK (kind IN ('county_notice', 'reminder', 'region_digest',
+                                                 'full_digest', 'task_failure')),
+    region_code    text,          -- county, prefecture, province code, 'national'; NULL: EDUSTAT_ALERT_URLS
+    reminder_years integer[] NOT NULL DEFAULT '{}',
+    late_years     integer[] NOT NULL DEFAULT '{}',
+    destination    text NOT NULL,
+    outcome        text NOT NULL CHECK (outcome IN ('delivered', 'failed', 'invalid')),
+    attempts       integer NOT NULL DEFAULT 0,
+    error          text,
+    title          text,
+    sent_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS deliveries_region ON ops.deliveries (region_code, logical_date);
+CREATE INDEX IF NOT EXISTS deliveries_run ON ops.deliveries (run_id);
+
+-- Deliveries of the run that failed (failed or invalid destination): the run summary says so.
+ALTER TABLE ops.runs ADD COLUMN IF NOT EXISTS alerts_failed integer NOT NULL DEFAULT 0;
