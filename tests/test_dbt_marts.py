@@ -125,7 +125,7 @@ def test_build_runs_seeds_models_unit_and_data_tests(built: Built) -> None:
     assert by_type["unit_test"] == ["pass"]  # the published 5-school CV example
     assert set(by_type["test"]) == {"pass"} and len(by_type["test"]) > 60
     assert set(by_type["model"]) == {"success"} and len(by_type["model"]) == 23
-    assert len(by_type["seed"]) == 5
+    assert len(by_type["seed"]) == 6
     assert not built.result.failed and built.result.returncode == 0
 
 
