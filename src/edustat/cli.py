@@ -58,18 +58,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from edustat.pipeline import report_links
-    from edustat.reports import build_reports
+    from edustat.reports import NoDataForYears, build_reports
 
     if args.county and not args.year:
         args.parser.error("--county 需要 --year（--county needs --year）")
     settings = load_settings()
     dsn = _warehouse(settings)
     out = Path(args.out) if args.out else settings.reports
-    result = build_reports(dsn, out, years=[args.year] if args.year else None,
-                           links=report_links(settings),
-                           counties={args.year: args.county} if args.county else None)
+    try:
+        result = build_reports(dsn, out, years=[args.year] if args.year else None,
+                               links=report_links(settings),
+                               counties={args.year: args.county} if args.county else None)
+    except NoDataForYears as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"报告 reports: {out / 'index.html'} ({len(result.provincial)} 个年度 years)")
+    if result.pdf_problem:
+        print(result.pdf_problem, file=sys.stderr)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from edustat.serve import serve
+
+    return serve(load_settings(), host=args.host, port=args.port)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -132,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", action="append",
                    help="with --year: rebuild only what this county's change touches (repeatable)")
     p.set_defaults(func=cmd_report, parser=p)
+
+    p = sub.add_parser("serve", help="serve the reports site (read-only HTTP)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("status", help="submissions per county and year, incl. missing")
     p.add_argument("--year", type=int)
