@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from edustat.pipeline import report_links
-    from edustat.reports import NoDataForYears, build_reports
+    from edustat.reports import NoDataForYears, build_reports, require_data
 
     if args.county and not args.year:
         args.parser.error("--county 需要 --year（--county needs --year）")
@@ -66,6 +66,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     dsn = _warehouse(settings)
     out = Path(args.out) if args.out else settings.reports
     try:
+        if args.year:
+            # Before anything is published: an empty year writes nothing at all.
+            require_data(dsn, [args.year])
         result = build_reports(dsn, out, years=[args.year] if args.year else None,
                                links=report_links(settings),
                                counties={args.year: args.county} if args.county else None)

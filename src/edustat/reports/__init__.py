@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["NoDataForYears", "ReportsResult", "build_reports"]
+__all__ = ["NoDataForYears", "ReportsResult", "build_reports", "require_data"]
 
 
 def __getattr__(name: str) -> Any:

@@ -107,6 +107,14 @@ class _Year:
         return len(self.provinces) > 1
 
 
+def require_data(dsn: str, years: Collection[int]) -> None:
+    """NoDataForYears unless every one of `years` has accepted data in the marts."""
+    with snapshot(dsn) as snap:
+        empty = sorted(y for y in set(years) if y not in snap.years)
+    if empty:
+        raise NoDataForYears(empty)
+
+
 def _survey(snap: Snapshot, names: CountyNames) -> dict[int, _Year]:
     """One pass over the years, one year's rows in memory at a time: provinces, counties, names,
     and what later pages need of the year (trend points, like-for-like bases), memoised."""

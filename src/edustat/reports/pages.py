@@ -7,6 +7,7 @@ numbers in sentences included) is filled from the seeds, never typed into a temp
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -93,8 +94,8 @@ class Page:
         return "../" * self.depth
 
     def href(self, target: str) -> str:
-        """A link from this page to `target` (relative to the site root)."""
-        return self.root + target
+        """A relative link from this page to `target` (a path from the site root)."""
+        return posixpath.relpath(target, posixpath.dirname(self.path) or ".")
 
 
 def province_page(year: int, province: str, several: bool) -> str:
