@@ -284,7 +284,8 @@ def province_context(snap: Snapshot, year: int, province: str, names: dict[str, 
         "cv_grids": cv_grids(snap, year, province, counties, names, page),
         "readiness": readiness,
         "readiness_rules": readiness_rules(snap),
-        "trends": trend_charts(snap, province, years),
+        # History up to this year: a later year's resubmission leaves this page as it is.
+        "trends": trend_charts(snap, province, [y for y in years if y <= year]),
         "counties": [{"code": c, "name": names.get(c, c),
                       "href": page.href(county_page(year, c))}
                      for c in sorted(r["county_code"] for r in _of_province(
