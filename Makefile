@@ -53,11 +53,13 @@ deps-os:
 
 # The reports are printed to PDF by headless Chromium (CJK fonts embedded from fonts-noto-cjk),
 # and the report tests open the HTML in the same browser.
+# fonts-wqy-microhei: the PDFs' text font (its CJK text reads back as written, see base.html.j2).
 deps-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  echo "installing Chromium and CJK fonts (Debian chromium, fonts-noto-cjk)"; \
+	@if ! command -v chromium >/dev/null 2>&1 \
+	    || ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei"; then \
+	  echo "installing Chromium and CJK fonts (Debian chromium, fonts-noto-cjk, fonts-wqy-microhei)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei >/dev/null; \
 	fi
 
 lint: venv

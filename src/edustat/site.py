@@ -22,7 +22,7 @@ Notices and digests leave the server (mail, DingTalk), so they never carry a `fi
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import tempfile
 from pathlib import Path
 
@@ -75,6 +75,23 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     return path
 
 
+# dbt's docs page, made to load nothing but itself: its analytics loader (run only when the
+# manifest allows usage stats, which edustat never does) pointed nowhere, and two head links
+# webpack left unresolved (a site-absolute canonical URL and a `${require(...)}` favicon).
+_DBT_DOCS_EDITS = (
+    (re.compile(r'"//[\w.-]*cloudfront\.net/[\w./-]*sp\.js"'), '""'),
+    (re.compile(r'<link rel="canonical" href="[^"]*"\s*/?>'), ""),
+    (re.compile(r'<link rel="shortcut icon" href="\$\{require\([^"]*\)\}"\s*/?>'),
+     '<link rel="icon" href="data:,">'),
+)
+
+
+def offline_dbt_docs(html: str) -> str:
+    for pattern, replacement in _DBT_DOCS_EDITS:
+        html = pattern.sub(replacement, html)
+    return html
+
+
 def publish_docs(settings: Settings) -> dict[str, str]:
     """Bring the GX Data Docs and the dbt docs into the site; the links every report page
     carries, relative to the site root (only to what exists)."""
@@ -87,9 +104,7 @@ def publish_docs(settings: Settings) -> dict[str, str]:
     target = site / DBT_DOCS / INDEX
     if dbt_docs.is_file() and (not target.is_file()
                                or target.stat().st_mtime < dbt_docs.stat().st_mtime):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(dbt_docs, target)
-        os.chmod(target, 0o644)
+        write_atomic(target, offline_dbt_docs(dbt_docs.read_text(encoding="utf-8")))
     write_index(site)
     links = {}
     for key, page in (("data_docs", f"{DATA_DOCS}/{INDEX}"), ("dbt_docs", f"{DBT_DOCS}/{INDEX}"),

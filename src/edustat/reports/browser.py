@@ -30,8 +30,8 @@ from edustat.site import write_atomic
 # A4 in inches (DevTools takes inches); the margins come from the pages' @page rule.
 A4 = (8.27, 11.69)
 _FOOTER = ('<div style="width:100%;font-size:8px;color:#616e7c;text-align:center;'
-           'font-family:\'Noto Sans CJK SC\',sans-serif">第 <span class="pageNumber"></span> 页'
-           ' / 共 <span class="totalPages"></span> 页</div>')
+           "font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif\">"
+           '第 <span class="pageNumber"></span> 页 / 共 <span class="totalPages"></span> 页</div>')
 
 
 class BrowserMissing(RuntimeError):

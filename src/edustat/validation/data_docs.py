@@ -71,6 +71,8 @@ _SRI = re.compile(r'\s+(?:integrity="[^"]*"|crossorigin="[^"]*")')
 _LOGO = re.compile(r"https://great-expectations-web-assets\.[^\"')\s]*logo-long\.png[^\"')\s]*")
 _LOGO_LOCAL = "static/images/logo-long-vector.svg"
 _CSS_REMOTE = re.compile(r"url\(\s*['\"]?https?://[^)]*\)")
+# GX writes the favicon link of deep pages one folder too shallow.
+_FAVICON = re.compile(r'href="(?:\.\./|\./)*static/images/favicon\.ico"')
 # Links out to GX's website, docs and newsletter: dead on an intranet; kept as text.
 _LINK_OUT = re.compile(r'(<a\b[^>]*?)\s+href="https?://[^"]*"')
 
@@ -97,6 +99,7 @@ def offline_html(html: str, depth: int) -> str:
     up = "../" * depth
     html = _URL.sub(lambda m: up + VENDOR + "/" + CDN_FILES[m.group(0)], html)
     html = _LOGO.sub(up + _LOGO_LOCAL, html)
+    html = _FAVICON.sub(f'href="{up}static/images/favicon.ico"', html)
     html = _CSS_REMOTE.sub("none", html)
     html = _LINK_OUT.sub(r"\1", html)
     return _SRI.sub("", html)
