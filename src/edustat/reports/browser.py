@@ -4,7 +4,7 @@ Why the browser and not an HTML-to-PDF library (WeasyPrint, xhtml2pdf): the PDF 
 the same engine shows on screen (the inline SVG charts, CSS grid, the print stylesheet), with
 the CJK glyphs embedded as font subsets from the installed fonts (Debian fonts-noto-cjk); one
 browser process prints a whole build, a page in a fraction of a second; and it adds no Python
-dependency. The browser is Debian's `chromium` (EDUSTAT_CHROMIUM to use another binary), driven
+dependency. The browser is Debian's `chromium` (the first `chromium` on PATH), driven
 through --remote-debugging-pipe: no port is opened, nothing is fetched (the pages load nothing
 from the network, and networking features are switched off).
 """
@@ -39,10 +39,10 @@ class BrowserMissing(RuntimeError):
 
 
 def chromium_binary() -> str:
-    found = os.environ.get("EDUSTAT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    found = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(found).exists():
         raise BrowserMissing("找不到 Chromium，未生成 PDF / Chromium not found, no PDF written:"
-                             " apt-get install chromium fonts-noto-cjk (or set EDUSTAT_CHROMIUM)")
+                             " apt-get install chromium fonts-noto-cjk fonts-wqy-microhei")
     return found
 
 
