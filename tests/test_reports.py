@@ -60,6 +60,9 @@ ALL_COUNTIES = {*COUNTIES, REJECTED_COUNTY[0], MISSING_COUNTY[0]}
 VOID = {"meta", "br", "img", "input", "link", "hr", "circle", "rect", "line", "polyline"}
 TOL = Decimal("1e-12")
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+ICON = ('<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg'
+        '%22 viewBox=%220 0 16 16%22%3E%3Crect width=%2216%22 height=%2216%22 rx=%223%22 '
+        'fill=%22%231c5d99%22/%3E%3C/svg%3E">')
 
 
 class Element:
@@ -222,7 +225,9 @@ def test_pages_are_self_contained_chinese_utf8(built: tuple[str, ReportsResult])
         assert '<html lang="zh-CN">' in source
         assert '<meta charset="utf-8">' in source
         assert '"Noto Sans CJK SC"' in source
-        assert re.search(r"<(script|link|img|iframe|object|embed)\b", source) is None, path
+        # One <link>: the page's icon, drawn inline (data:), so no request for /favicon.ico.
+        assert re.findall(r"<link\b[^>]*>", source) == [ICON], path
+        assert re.search(r"<(script|img|iframe|object|embed)\b", source) is None, path
         assert "@import" not in source and "url(" not in source
         assert "file:" not in source, path
         for el in Page(path).elements:
