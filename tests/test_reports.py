@@ -404,6 +404,11 @@ def test_trend_charts_follow_the_years(built: tuple[str, ReportsResult]) -> None
                       if e.tag == "circle" and e.within(data_chart=f"trend-{metric}")]
             assert {int(p.get("data-year") or 0): p.value for p in points} == {
                 y: region[y][metric] for y in YEARS if y <= year}
+        # Each point says how many counties stand behind it.
+        for y in (y for y in YEARS if y <= year):
+            n, m = region[y]["counties_reporting"], region[y]["counties_expected"]
+            titles = re.findall(rf'data-year="{y}"[^>]*><title>([^<]*)</title>', page.source)
+            assert titles and all(t.endswith(f"（{n}/{m} 县）") for t in titles), titles
 
 
 def test_submission_status_near_the_top_with_reasons(built: tuple[str, ReportsResult]) -> None:
@@ -463,6 +468,8 @@ def test_scorecard_against_marts_and_province(built: tuple[str, ReportsResult]) 
         assert page.one(data_scope="county", data_metric=metric).value == value, metric
         # The province's figure is its region_summary row, never recomputed.
         assert page.one(data_scope="province", data_metric=metric).value == region[metric]
+    assert page.one(data_field="province_coverage").text.endswith(
+        f"{region['counties_reporting']}/{region['counties_expected']} 县")
     targets = {e.parents[-1].get("data-metric"): e.text for e in page.find(data_field="target")}
     assert targets["share_10mbps_plus"] == pct(policy("share_10mbps_target"))
 

@@ -326,12 +326,17 @@ def trend_charts(snap: Snapshot, province: str, years: list[int]) -> list[dict[s
         row = snap.memo.get(("province_row", y, province))
         for key in HEADLINE:
             series[key].append((y, row[key] if row else None))
+    notes = {}
+    for y in years:
+        row = snap.memo.get(("province_row", y, province))
+        if row:
+            notes[y] = f"{row['counties_reporting']}/{row['counties_expected']} 县"
     charts = []
     for key in HEADLINE:
         m = metric(snap, "region_summary", key)
         chart_id = "trend-" + key
         charts.append({"metric": m, "svg": line_chart(chart_id, f"{m.label} 历年趋势",
-                                                      series[key], m.format, m.target)})
+                                                      series[key], m.format, m.target, notes)})
     return charts
 
 
@@ -488,6 +493,9 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
         "name": names.get(county, county),
         "province_code": province,
         "province_name": province_name,
+        # The province's figures add up its counties with data: say how many.
+        "province_coverage": (f"{region['counties_reporting']}/{region['counties_expected']} 县"
+                              if region else ""),
         "province_href": province_href,
         "index_href": page.href(INDEX),
         "nav_years": [{"year": y, "href": page.href(county_page(y, county))} for y in years
