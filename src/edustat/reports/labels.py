@@ -48,6 +48,7 @@ def label(code_set: str, code: object) -> str:
 
 
 def label_en(code_set: str, code: object) -> str:
+    """The English label, for the English half of bilingual notices."""
     return code_labels()[code_set][code_text(code)][1]
 
 

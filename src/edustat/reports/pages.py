@@ -34,15 +34,13 @@ from edustat.reports.figures import (
     ready_counties,
 )
 from edustat.reports.marts import Row, Snapshot
-from edustat.site import DATA_DOCS, DBT_DOCS, INDEX, REJECTIONS, rejection_page
+from edustat.site import INDEX, rejection_page
 
 LINK_LABELS: dict[str, str] = {
     "rejections": "退回报告",
     "data_docs": "数据质量报告（Great Expectations Data Docs）",
     "dbt_docs": "数据模型文档（dbt docs）",
 }
-SITE_LINKS = {"rejections": f"{REJECTIONS}/{INDEX}", "data_docs": f"{DATA_DOCS}/{INDEX}",
-              "dbt_docs": f"{DBT_DOCS}/{INDEX}"}
 
 
 def environment() -> Environment:
@@ -88,10 +86,6 @@ class Page:
     @property
     def depth(self) -> int:
         return self.path.count("/")
-
-    @property
-    def root(self) -> str:
-        return "../" * self.depth
 
     def href(self, target: str) -> str:
         """A relative link from this page to `target` (a path from the site root)."""
@@ -271,7 +265,6 @@ def province_context(snap: Snapshot, year: int, province: str, names: dict[str, 
         "scope_code": province,
         "scope_name": region["region_name"] or province,
         "page": page,
-        "root": page.root,
         "nav_years": [{"year": y, "href": page.href(year_pages[y])} for y in years
                       if y != year and y in year_pages],
         "index_href": page.href(INDEX),
@@ -392,7 +385,6 @@ def national_context(snap: Snapshot, year: int, provinces: list[str], page: Page
         "kind": "national",
         "year": year,
         "page": page,
-        "root": page.root,
         "scope_name": "全国",
         "nav_years": [{"year": y, "href": page.href(f"{y}/{INDEX}")} for y in years if y != year],
         "index_href": page.href(INDEX),
@@ -488,7 +480,6 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
         "kind": "county",
         "year": year,
         "page": page,
-        "root": page.root,
         "code": county,
         "name": names.get(county, county),
         "province_code": province,
@@ -581,5 +572,5 @@ def _number_cell(value: Any, field: str, suffix: str = "") -> str:
 
 def index_context(years: list[dict[str, Any]], links: dict[str, str] | None,
                   run_id: str | None) -> dict[str, Any]:
-    return {"kind": "index", "years_info": years, "links": relative_links(links, 0), "root": "",
+    return {"kind": "index", "years_info": years, "links": relative_links(links, 0),
             "index_href": INDEX, "run_id": run_id, "as_of": None, "nav_years": []}
