@@ -91,7 +91,6 @@ class Change:
     year: int
     prev_year: int
     counties: int  # counties reporting in both years
-    expected: int  # counties expected in the province
     values: dict[str, tuple[Value, Value]]  # key -> (this year, previous year), same counties
 
     def delta(self, key: str) -> Decimal | None:
@@ -135,9 +134,7 @@ def like_for_like(snap: Snapshot, year: int, province: str) -> Change | None:
             both = set(common)
             values[READY] = (len(ready_counties(snap, year, province) & both),
                              len(_previous_ready(snap, prev, province) & both))
-            region = snap.region(year, "province", province)
-            change = Change(year, prev, len(common),
-                            region["counties_expected"] if region else 0, values)
+            change = Change(year, prev, len(common), values)
     snap.memo[key] = change
     return change
 
