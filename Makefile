@@ -9,13 +9,13 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv deps-os deps-browser lint bench airflow shim seeds suites clean
+.PHONY: demo test venv assets deps-os deps-browser lint bench airflow shim seeds suites clean
 
-demo: venv deps-os
+demo: venv assets deps-os deps-browser
 	$(BIN)/edustat demo
 	@echo "edustat: $(BIN)/edustat (or: source $(VENV)/bin/activate, or: make shim)"
 
-test: venv deps-os deps-browser
+test: venv assets deps-os deps-browser
 	$(BIN)/ruff check src plugins dags tests scripts bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -25,6 +25,21 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+# The CSS/JS the GX Data Docs would load from CDNs, pinned in assets/data-docs/package-lock.json
+# and installed from npm (Debian nodejs + npm when missing): the site loads nothing from the
+# internet (edustat.validation.data_docs).
+ASSETS := assets/data-docs
+assets: $(ASSETS)/node_modules/.installed
+
+$(ASSETS)/node_modules/.installed: $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "installing npm (Debian nodejs, npm)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	npm ci --prefix $(ASSETS) --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The embedded warehouse needs PostgreSQL's server binaries (initdb, pg_ctl); EDUSTAT_WAREHOUSE_DSN
@@ -37,12 +52,15 @@ deps-os:
 	    apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-# The report tests open the HTML in a real browser.
+# The reports are printed to PDF by headless Chromium (CJK fonts embedded from fonts-noto-cjk),
+# and the report tests open the HTML in the same browser.
+# fonts-wqy-microhei: the PDFs' text font (its CJK text reads back as written, see base.html.j2).
 deps-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  echo "installing Chromium and CJK fonts (Debian chromium, fonts-noto-cjk)"; \
+	@if ! command -v chromium >/dev/null 2>&1 \
+	    || ! fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei"; then \
+	  echo "installing Chromium and CJK fonts (Debian chromium, fonts-noto-cjk, fonts-wqy-microhei)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei >/dev/null; \
 	fi
 
 lint: venv
@@ -73,4 +91,4 @@ suites: venv
 	$(BIN)/edustat suites
 
 clean:
-	rm -rf .edustat dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf .edustat dbt_project/target dbt_project/logs .pytest_cache $(ASSETS)/node_modules

@@ -18,12 +18,12 @@ def _site_views() -> list[dict[str, str]]:
     base = os.environ.get("EDUSTAT_PUBLIC_URL", "").strip().rstrip("/")
     if not base:
         return []
-    return [
-        {"name": "报告 Reports", "href": f"{base}/index.html", "destination": "nav",
-         "category": "browse"},
-        {"name": "拒收报告 Rejections", "href": f"{base}/rejections/index.html",
-         "destination": "nav", "category": "browse"},
-    ]
+    # The site's layout (edustat.site): every page is under the same base.
+    pages = (("报告 Reports", "index.html"), ("退回报告 Rejections", "rejections/index.html"),
+             ("数据质量 Data Docs", "data-docs/index.html"),
+             ("数据模型 dbt docs", "dbt-docs/index.html"))
+    return [{"name": name, "href": f"{base}/{page}", "destination": "nav", "category": "browse"}
+            for name, page in pages]
 
 
 class EdustatLinksPlugin(AirflowPlugin):

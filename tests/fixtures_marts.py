@@ -1,58 +1,72 @@
-"""Hand-made marts for the report tests, independent of dbt.
+"""Hand-made marts for the report tests, on the marts' declared interface.
 
-Creates the tables of interface.md in schema `marts` of a fresh `warehouse` database and fills
-them for 3 Qinghai counties × 2 school years × both sections, plus two counties that only appear
-in submission_status (one rejected, one missing). The school rows are written by hand below; the
-section split and indicator values follow indicators.md and are computed here in Python, and the
-county/region aggregates are derived from them in SQL, so the marts agree with each other the way
-the real ones do. Cases the reports must handle:
+The mart tables are created from the dbt contracts (edustat.reports.interface: names, types,
+order), never restated here, and the reference schema is loaded by the real `dbt seed`; both
+once per session in a template database that every test clones (CREATE DATABASE … TEMPLATE).
+The rows: 3 Qinghai counties × 2 school years × both sections, plus two counties that only
+appear in submission_status (one rejected, one missing). The school rows are written by hand
+below; the section split and indicator values follow indicators.md and are computed here in
+Python, and the county/region aggregates are derived from them in SQL, so the marts agree with
+each other the way the real ones do. Cases the reports must handle:
 
+- counties missing for a year: 大通县's 2023 file was rejected (it reports in 2024 only), so
+  2024's year-over-year change is over 城东区 and 城中区 alone (like-for-like);
 - a NULL CV: every junior section of 大通县 has 0 backbone teachers, so X̄ = 0 and CV is NULL;
 - a county that is not ready, with gaps (城中区: under-resourced schools, a CV over its limit,
   retention unknown); 城东区 is ready in 2024 only;
 - a school whose name starts with `=` (a formula-injection attempt) in school_indicators;
-- a 小学教学点 (218) out of balance scope;
-- region_summary without some columns (fully_covered_share, share_10mbps_plus, ...), which the
-  reports must then recompute from county totals.
+- a 小学教学点 (218) out of balance scope, with resource gaps of its own.
 """
 
 from __future__ import annotations
 
+import csv
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
+
+from edustat.reports.interface import load_interface
+from edustat.transform import dbt_build
+from edustat.warehouse.bootstrap import bootstrap
+from edustat.warehouse.connection import with_database
+
+SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 
 YEARS = (2023, 2024)
 PROVINCE = "630000"
 PREFECTURE = "630100"
 COUNTIES = {"630102": "城东区", "630103": "城中区", "630121": "大通回族土族自治县"}
 REJECTED_COUNTY = ("630105", "城北区")  # rejected in 2024, accepted nothing
+# 大通县's 2023 file was rejected: it has data in 2024 only.
+LATE_COUNTY = "630121"
 MISSING_COUNTY = ("630123", "湟源县")  # never submitted
 INJECTION_NAME = '=HYPERLINK("http://attacker.invalid/","城中区第二小学")'
 INJECTION_SCHOOL = "6301030001"
 NOT_READY_COUNTY = "630103"
-NULL_CV = ("630121", "junior", "backbone_teachers_per_100")
+NULL_CV = ("630121", "junior", "backbone_teachers_per_100")  # 2024 only
 
-# indicators.md, method 2017 thresholds and CV limits (what the dbt seed will hold).
-THRESHOLDS: dict[str, dict[str, Decimal]] = {
-    "primary": {
-        "qualified_teachers_per_100": Decimal("4.2"), "backbone_teachers_per_100": Decimal("1.0"),
-        "pe_arts_teachers_per_100": Decimal("0.9"), "teaching_area_per_student": Decimal("4.5"),
-        "sports_area_per_student": Decimal("7.5"), "equipment_value_per_student": Decimal("2000"),
-        "multimedia_rooms_per_100": Decimal("2.3"),
-    },
-    "junior": {
-        "qualified_teachers_per_100": Decimal("5.3"), "backbone_teachers_per_100": Decimal("1.0"),
-        "pe_arts_teachers_per_100": Decimal("0.9"), "teaching_area_per_student": Decimal("5.8"),
-        "sports_area_per_student": Decimal("10.2"), "equipment_value_per_student": Decimal("2500"),
-        "multimedia_rooms_per_100": Decimal("2.4"),
-    },
-}
-CV_LIMITS = {"primary": Decimal("0.50"), "junior": Decimal("0.45")}
-COMPOSITE_LIMITS = {"primary": Decimal("0.65"), "junior": Decimal("0.55")}
+
+
+def _seed_limits() -> tuple[dict[str, dict[str, Decimal]], dict[str, Decimal]]:
+    """Method-2017 thresholds and CV limits as the seed holds them (what the marts use)."""
+    thresholds: dict[str, dict[str, Decimal]] = {"primary": {}, "junior": {}}
+    limits: dict[str, Decimal] = {}
+    with (SEEDS / "indicator_thresholds.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["method"] == "2017":
+                thresholds[r["section"]][r["indicator"]] = Decimal(r["school_min_value"])
+                limits[r["section"]] = Decimal(r["cv_limit"])
+    return thresholds, limits
+
+
+THRESHOLDS, CV_LIMITS = _seed_limits()
 INDICATORS = tuple(THRESHOLDS["primary"])
 
 
@@ -128,6 +142,9 @@ SCHOOLS: dict[str, list[School]] = {
 }
 
 
+ACCEPTED = {(c, y) for c in COUNTIES for y in YEARS} - {(LATE_COUNTY, 2023)}
+
+
 # 2023 differences: 城东区's first primary school still had a 47-pupil class, so the county
 # becomes ready only in 2024 (a year-over-year change in "counties ready").
 OVERRIDES_2023: dict[str, dict[str, object]] = {"6301020001": {"max_class": (47, 0)}}
@@ -176,7 +193,7 @@ def section_rows(s: School, county: str, year: int) -> list[dict[str, object]]:
     return rows
 
 
-DDL = """
+FIXTURE_DDL = """
 CREATE TABLE public.fixture_schools (
     school_year int, county_code text, school_code text, school_type text,
     primary_students int, junior_students int, senior_students int,
@@ -187,73 +204,9 @@ CREATE TABLE public.fixture_schools (
     junior_intake int, junior_graduates int
 );
 CREATE TABLE public.fixture_intake (school_year int, school_code text, junior_intake int);
-CREATE TABLE marts.school_indicators (
-    school_year int, school_code text, section text, county_code text, county_name text,
-    prefecture_code text, province_code text, school_name text, school_type text,
-    urban_rural text, students int, classes int, teachers int,
-    qualified_teachers_per_100 numeric, backbone_teachers_per_100 numeric,
-    pe_arts_teachers_per_100 numeric, teaching_area_per_student numeric,
-    sports_area_per_student numeric, equipment_value_per_student numeric,
-    multimedia_rooms_per_100 numeric, indicators_met int, compliant boolean,
-    in_balance_scope boolean, PRIMARY KEY (school_year, school_code, section)
-);
-CREATE TABLE marts.county_indicator_cv (
-    school_year int, county_code text, county_name text, prefecture_code text,
-    province_code text, section text, method text, indicator text, schools int, students int,
-    county_value numeric, std_dev numeric, cv numeric, cv_limit numeric, cv_ok boolean,
-    PRIMARY KEY (school_year, county_code, section, method, indicator)
-);
-CREATE TABLE marts.county_multimedia_coverage (
-    school_year int, county_code text, county_name text, prefecture_code text,
-    province_code text, schools int, classrooms int, multimedia_classrooms int,
-    coverage_ratio numeric, schools_fully_covered int, fully_covered_share numeric,
-    multimedia_rooms_per_100 numeric, PRIMARY KEY (school_year, county_code)
-);
-CREATE TABLE marts.county_broadband (
-    school_year int, county_code text, county_name text, prefecture_code text,
-    province_code text, schools int, schools_connected int, connected_share numeric,
-    schools_100mbps_plus int, share_100mbps_plus numeric, schools_10mbps_plus int,
-    share_10mbps_plus numeric, median_bandwidth_mbps numeric, kbps_per_student numeric,
-    PRIMARY KEY (school_year, county_code)
-);
-CREATE TABLE marts.county_teacher_ratios (
-    school_year int, county_code text, county_name text, prefecture_code text,
-    province_code text, section text, students int, teachers int,
-    student_teacher_ratio numeric, qualified_teachers_per_100 numeric,
-    backbone_teachers_per_100 numeric, pe_arts_teachers_per_100 numeric,
-    senior_title_share numeric, PRIMARY KEY (school_year, county_code, section)
-);
-CREATE TABLE marts.county_balance_readiness (
-    school_year int, county_code text, county_name text, prefecture_code text,
-    province_code text, school_sections int, compliant_sections int, compliant_share numeric,
-    cv_ok_primary boolean, cv_ok_junior boolean, oversize_class_schools int, large_classes int,
-    oversize_schools int, music_art_room_shortfall_schools int, junior_retention_rate numeric,
-    retention_ok boolean, ready boolean, gaps text, PRIMARY KEY (school_year, county_code)
-);
-CREATE TABLE marts.school_resource_gaps (
-    school_year int, school_code text, section text, indicator text, county_code text,
-    county_name text, prefecture_code text, province_code text, value numeric,
-    threshold numeric, shortfall numeric,
-    PRIMARY KEY (school_year, school_code, section, indicator)
-);
-CREATE TABLE marts.region_summary (
-    school_year int, region_level text, region_code text, region_name text, schools bigint,
-    students bigint, classrooms bigint, multimedia_classrooms bigint, coverage_ratio numeric,
-    schools_connected bigint, connected_share numeric, schools_100mbps_plus bigint,
-    share_100mbps_plus numeric, primary_student_teacher_ratio numeric,
-    junior_student_teacher_ratio numeric,
-    PRIMARY KEY (school_year, region_level, region_code)
-);
-CREATE TABLE marts.submission_status (
-    county_code text, county_name text, prefecture_code text, province_code text,
-    school_year int, status text, accepted_submission_id bigint, accepted_at timestamptz,
-    warnings int, replaced_submission_id bigint, last_rejected_submission_id bigint,
-    last_rejected_at timestamptz, last_rejection_reason text,
-    PRIMARY KEY (county_code, school_year)
-);
 """
 
-# The county and region marts, derived from the school rows the way indicators.md defines them.
+# The county marts, derived from the school rows the way indicators.md defines them.
 DERIVE = """
 WITH vals AS (
     SELECT si.school_year, si.county_code, si.section, si.students, v.indicator, v.x
@@ -276,24 +229,34 @@ WITH vals AS (
     FROM mean m JOIN vals v USING (school_year, county_code, section, indicator)
     GROUP BY m.school_year, m.county_code, m.section, m.indicator, m.schools, m.students, m.xbar
 )
-INSERT INTO marts.county_indicator_cv
-SELECT school_year, county_code, NULL, '630100', '630000', section, '2017', indicator, schools,
-       students, xbar, s, CASE WHEN xbar <> 0 THEN s / xbar END,
-       CASE section WHEN 'primary' THEN 0.50 ELSE 0.45 END, NULL
-FROM sd;
+INSERT INTO marts.county_indicator_cv (school_year, county_code, prefecture_code,
+    province_code, section, method, indicator, schools, students, county_value, std_dev, cv,
+    cv_limit)
+SELECT sd.school_year, sd.county_code, '630100', '630000', sd.section, '2017', sd.indicator,
+       sd.schools, sd.students, sd.xbar, sd.s, CASE WHEN sd.xbar <> 0 THEN sd.s / sd.xbar END,
+       t.cv_limit
+FROM sd JOIN reference.indicator_thresholds t
+  ON t.method::text = '2017' AND t.section = sd.section AND t.indicator = sd.indicator;
 UPDATE marts.county_indicator_cv SET cv_ok = cv <= cv_limit;
 
 -- method 2012 composite, only for 2024: informative mean of the 2017 CVs (hand-made stand-in).
-INSERT INTO marts.county_indicator_cv
-SELECT school_year, county_code, NULL, '630100', '630000', section, '2012', 'composite',
-       max(schools), max(students), NULL, NULL, avg(cv),
-       CASE section WHEN 'primary' THEN 0.65 ELSE 0.55 END, NULL
-FROM marts.county_indicator_cv WHERE school_year = 2024 AND method = '2017'
-GROUP BY school_year, county_code, section;
+INSERT INTO marts.county_indicator_cv (school_year, county_code, prefecture_code,
+    province_code, section, method, indicator, schools, students, cv, cv_limit)
+SELECT c.school_year, c.county_code, '630100', '630000', c.section, '2012', 'composite',
+       max(c.schools), max(c.students), avg(c.cv), min(t.cv_limit)
+FROM marts.county_indicator_cv c
+JOIN reference.indicator_thresholds t
+  ON t.method::text = '2012' AND t.section = c.section AND t.indicator = 'composite'
+WHERE c.school_year = 2024 AND c.method = '2017'
+GROUP BY c.school_year, c.county_code, c.section;
 UPDATE marts.county_indicator_cv SET cv_ok = cv <= cv_limit WHERE method = '2012';
+UPDATE marts.county_indicator_cv c SET indicator_name_zh = i.name_zh,
+    indicator_name_en = i.name_en FROM reference.indicators i WHERE i.indicator = c.indicator;
 
-INSERT INTO marts.county_multimedia_coverage
-SELECT school_year, county_code, NULL, '630100', '630000', count(*), sum(classrooms),
+INSERT INTO marts.county_multimedia_coverage (school_year, county_code, prefecture_code,
+    province_code, schools, classrooms, multimedia_classrooms, coverage_ratio,
+    schools_fully_covered, fully_covered_share, multimedia_rooms_per_100)
+SELECT school_year, county_code, '630100', '630000', count(*), sum(classrooms),
        sum(multimedia), sum(multimedia)::numeric / nullif(sum(classrooms), 0),
        count(*) FILTER (WHERE multimedia >= classrooms),
        (count(*) FILTER (WHERE multimedia >= classrooms))::numeric / count(*),
@@ -301,24 +264,30 @@ SELECT school_year, county_code, NULL, '630100', '630000', count(*), sum(classro
            / nullif(sum(primary_students + junior_students + senior_students), 0)
 FROM public.fixture_schools GROUP BY 1, 2;
 
-INSERT INTO marts.county_broadband
-SELECT school_year, county_code, NULL, '630100', '630000', count(*),
+INSERT INTO marts.county_broadband (school_year, county_code, prefecture_code, province_code,
+    schools, schools_connected, connected_share, schools_100mbps_plus, share_100mbps_plus,
+    schools_10mbps_plus, share_10mbps_plus, median_bandwidth_mbps, students, kbps_per_student)
+SELECT school_year, county_code, '630100', '630000', count(*),
        count(*) FILTER (WHERE internet), (count(*) FILTER (WHERE internet))::numeric / count(*),
        count(*) FILTER (WHERE bandwidth >= 100),
        (count(*) FILTER (WHERE bandwidth >= 100))::numeric / count(*),
        count(*) FILTER (WHERE bandwidth >= 10),
        (count(*) FILTER (WHERE bandwidth >= 10))::numeric / count(*),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY bandwidth),
+       sum(primary_students + junior_students + senior_students),
        sum(bandwidth) * 1000 / sum(primary_students + junior_students + senior_students)
 FROM public.fixture_schools GROUP BY 1, 2;
 
-INSERT INTO marts.county_teacher_ratios
-SELECT f.school_year, f.county_code, NULL, '630100', '630000', s.section, sum(s.p), sum(s.t),
-       sum(s.p)::numeric / nullif(sum(s.t), 0),
+INSERT INTO marts.county_teacher_ratios (school_year, county_code, prefecture_code,
+    province_code, section, school_sections, students, teachers, student_teacher_ratio,
+    qualified_teachers_per_100, backbone_teachers_per_100, pe_arts_teachers_per_100,
+    senior_title_teachers, senior_title_share)
+SELECT f.school_year, f.county_code, '630100', '630000', s.section, count(*), sum(s.p),
+       sum(s.t), sum(s.p)::numeric / nullif(sum(s.t), 0),
        sum(si.qualified_teachers_per_100 * s.p) / sum(s.p),
        sum(si.backbone_teachers_per_100 * s.p) / sum(s.p),
        sum(si.pe_arts_teachers_per_100 * s.p) / sum(s.p),
-       sum(s.senior)::numeric / nullif(sum(s.t), 0)
+       sum(s.senior), sum(s.senior)::numeric / nullif(sum(s.t), 0)
 FROM public.fixture_schools f
 CROSS JOIN LATERAL (VALUES
     ('primary', f.primary_students, f.primary_teachers, f.primary_senior_title),
@@ -329,10 +298,16 @@ JOIN marts.school_indicators si
 WHERE s.p > 0
 GROUP BY f.school_year, f.county_code, s.section;
 
-INSERT INTO marts.school_resource_gaps
-SELECT si.school_year, si.school_code, si.section, v.indicator, si.county_code, NULL,
-       '630100', '630000', v.x, t.threshold,
-       (t.threshold - v.x) * si.students / CASE WHEN v.indicator LIKE '%per_100' THEN 100 ELSE 1 END
+-- Every section below a threshold, teaching points included (out of scope, as in the mart).
+INSERT INTO marts.school_resource_gaps (school_year, school_code, section, indicator,
+    county_code, prefecture_code, province_code, school_name, school_type, in_balance_scope,
+    indicator_name_zh, indicator_name_en, students, value, threshold, shortfall,
+    shortfall_unit_zh, shortfall_unit_en)
+SELECT si.school_year, si.school_code, si.section, v.indicator, si.county_code, '630100',
+       '630000', si.school_name, si.school_type, si.in_balance_scope, i.name_zh, i.name_en,
+       si.students, v.x, t.school_min_value,
+       (t.school_min_value - v.x) * si.students / i.per_students::numeric,
+       i.resource_unit_zh, i.resource_unit_en
 FROM marts.school_indicators si
 CROSS JOIN LATERAL (VALUES
     ('qualified_teachers_per_100', si.qualified_teachers_per_100),
@@ -342,13 +317,15 @@ CROSS JOIN LATERAL (VALUES
     ('sports_area_per_student', si.sports_area_per_student),
     ('equipment_value_per_student', si.equipment_value_per_student),
     ('multimedia_rooms_per_100', si.multimedia_rooms_per_100)) AS v(indicator, x)
-JOIN fixture_thresholds t ON t.section = si.section AND t.indicator = v.indicator
-WHERE si.in_balance_scope AND v.x < t.threshold;
+JOIN reference.indicator_thresholds t
+  ON t.method::text = '2017' AND t.section = si.section AND t.indicator = v.indicator
+JOIN reference.indicators i ON i.indicator = v.indicator
+WHERE v.x < t.school_min_value;
 
 WITH f AS (
     SELECT school_year, county_code,
            count(*) FILTER (WHERE primary_max_class > 45 OR junior_max_class > 50) AS oversize,
-           sum(large_classes) AS large,
+           sum(large_classes) AS large, sum(primary_classes + junior_classes) AS classes,
            count(*) FILTER (WHERE primary_students + junior_students
                             > CASE WHEN school_type IN ('312', '345') THEN 2500 ELSE 2000 END)
                AS oversize_schools,
@@ -370,41 +347,84 @@ WITH f AS (
 ), cvok AS (
     SELECT school_year, county_code,
            bool_and(cv_ok) FILTER (WHERE section = 'primary' AND method = '2017') AS p_ok,
-           bool_and(cv_ok) FILTER (WHERE section = 'junior' AND method = '2017') AS j_ok,
-           bool_or(cv IS NULL) FILTER (WHERE section = 'junior' AND method = '2017') AS j_null
+           bool_and(cv_ok) FILTER (WHERE section = 'junior' AND method = '2017') AS j_ok
     FROM marts.county_indicator_cv GROUP BY 1, 2
 )
-INSERT INTO marts.county_balance_readiness
-SELECT f.school_year, f.county_code, NULL, '630100', '630000', c.sections, c.compliant,
+INSERT INTO marts.county_balance_readiness (school_year, county_code, prefecture_code,
+    province_code, school_sections, compliant_sections, compliant_share, cv_ok_primary,
+    cv_ok_junior, oversize_class_schools, large_classes, large_class_share, oversize_schools,
+    music_art_room_shortfall_schools, junior_retention_rate, retention_ok, ready)
+SELECT f.school_year, f.county_code, '630100', '630000', c.sections, c.compliant,
        c.compliant::numeric / c.sections, v.p_ok, v.j_ok, f.oversize, f.large,
-       f.oversize_schools, f.music_art, r.rate, r.rate >= 0.95,
-       NULL, NULL
+       f.large::numeric / f.classes, f.oversize_schools, f.music_art, r.rate, r.rate >= 0.95,
+       false
 FROM f JOIN comp c USING (school_year, county_code) JOIN cvok v USING (school_year, county_code)
 LEFT JOIN ret r USING (school_year, county_code);
 """
 
+# region_summary at county, prefecture and province level, every figure from school totals;
+# counties_expected: the five counties of the fixture's jurisdiction (西宁市 630100).
 REGIONS = """
 WITH base AS (
-    SELECT school_year, county_code, count(*) AS schools,
-           sum(primary_students + junior_students) AS students, sum(classrooms) AS classrooms,
-           sum(multimedia) AS multimedia, count(*) FILTER (WHERE internet) AS connected,
+    SELECT f.school_year, f.county_code, f.school_code,
+           f.primary_students + f.junior_students + f.senior_students AS students,
+           f.classrooms, f.multimedia, f.multimedia >= f.classrooms AS is_full, f.internet,
+           f.bandwidth, f.primary_students AS ps, f.primary_teachers AS pt,
+           f.junior_students AS js, f.junior_teachers AS jt,
+           f.primary_senior_title AS psen, f.junior_senior_title AS jsen,
+           coalesce(p.qualified_teachers_per_100 * p.students / 100, 0) AS pq,
+           coalesce(j.qualified_teachers_per_100 * j.students / 100, 0) AS jq,
+           coalesce(p.multimedia_rooms_per_100 * p.students / 100, 0)
+               + coalesce(j.multimedia_rooms_per_100 * j.students / 100, 0) AS section_mm,
+           coalesce(p.students, 0) + coalesce(j.students, 0) AS section_students
+    FROM public.fixture_schools f
+    LEFT JOIN marts.school_indicators p ON p.school_year = f.school_year
+         AND p.school_code = f.school_code AND p.section = 'primary'
+    LEFT JOIN marts.school_indicators j ON j.school_year = f.school_year
+         AND j.school_code = f.school_code AND j.section = 'junior'
+), grouped AS (
+    SELECT school_year,
+           CASE WHEN grouping(county_code) = 0 THEN 'county' ELSE 'province' END AS level,
+           coalesce(county_code, '630000') AS code,
+           count(DISTINCT county_code) AS counties, count(*) AS schools, sum(students) AS students,
+           sum(classrooms) AS classrooms, sum(multimedia) AS multimedia,
+           count(*) FILTER (WHERE is_full) AS full_schools, sum(section_mm) AS section_mm,
+           sum(section_students) AS section_students,
+           count(*) FILTER (WHERE internet) AS connected,
            count(*) FILTER (WHERE bandwidth >= 100) AS mbps100,
-           sum(primary_students) AS ps, sum(primary_teachers) AS pt,
-           sum(junior_students) AS js, sum(junior_teachers) AS jt
-    FROM public.fixture_schools GROUP BY 1, 2
+           count(*) FILTER (WHERE bandwidth >= 10) AS mbps10,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY bandwidth)::numeric AS median_bw,
+           sum(bandwidth) AS bw, sum(ps) AS ps, sum(pt) AS pt, sum(js) AS js, sum(jt) AS jt,
+           sum(pq) AS pq, sum(jq) AS jq, sum(psen) AS psen, sum(jsen) AS jsen
+    FROM base GROUP BY GROUPING SETS ((school_year, county_code), (school_year))
 ), levels AS (
-    SELECT 'county' AS region_level, county_code AS region_code, b.* FROM base b
-    UNION ALL SELECT 'prefecture', '630100', b.* FROM base b
-    UNION ALL SELECT 'province', '630000', b.* FROM base b
+    SELECT * FROM grouped
+    UNION ALL
+    SELECT school_year, 'prefecture', '630100', counties, schools, students, classrooms,
+           multimedia, full_schools, section_mm, section_students, connected, mbps100, mbps10,
+           median_bw, bw, ps, pt, js, jt, pq, jq, psen, jsen
+    FROM grouped WHERE level = 'province'
 )
-INSERT INTO marts.region_summary
-SELECT school_year, region_level, region_code,
-       CASE region_code WHEN '630000' THEN '青海省' WHEN '630100' THEN '西宁市' END,
-       sum(schools), sum(students), sum(classrooms), sum(multimedia),
-       sum(multimedia)::numeric / sum(classrooms), sum(connected),
-       sum(connected)::numeric / sum(schools), sum(mbps100), sum(mbps100)::numeric / sum(schools),
-       sum(ps)::numeric / sum(pt), sum(js)::numeric / sum(jt)
-FROM levels GROUP BY school_year, region_level, region_code;
+INSERT INTO marts.region_summary (school_year, region_level, region_code, region_name,
+    province_code, prefecture_code, counties_expected, counties_reporting, schools, students,
+    classrooms, multimedia_classrooms, coverage_ratio, schools_fully_covered,
+    fully_covered_share, multimedia_rooms_per_100, schools_connected, connected_share,
+    schools_100mbps_plus, share_100mbps_plus, schools_10mbps_plus, share_10mbps_plus,
+    median_bandwidth_mbps, kbps_per_student, primary_students, primary_teachers,
+    primary_student_teacher_ratio, primary_qualified_teachers_per_100,
+    primary_senior_title_share, junior_students, junior_teachers, junior_student_teacher_ratio,
+    junior_qualified_teachers_per_100, junior_senior_title_share)
+SELECT school_year, level, code,
+       CASE code WHEN '630000' THEN '青海省' WHEN '630100' THEN '西宁市' END,
+       '630000', CASE WHEN level <> 'province' THEN '630100' END,
+       CASE WHEN level = 'county' THEN 1 ELSE 5 END, counties, schools, students,
+       classrooms, multimedia, multimedia::numeric / nullif(classrooms, 0), full_schools,
+       full_schools::numeric / schools, 100 * section_mm / nullif(section_students, 0), connected,
+       connected::numeric / schools, mbps100, mbps100::numeric / schools, mbps10,
+       mbps10::numeric / schools, median_bw, 1000 * bw / nullif(students, 0),
+       ps, pt, ps::numeric / nullif(pt, 0), 100 * pq / nullif(ps, 0), psen::numeric / nullif(pt, 0),
+       js, jt, js::numeric / nullif(jt, 0), 100 * jq / nullif(js, 0), jsen::numeric / nullif(jt, 0)
+FROM levels;
 """
 
 
@@ -430,43 +450,67 @@ def _gaps_text(row: dict[str, object]) -> str:
     return "；".join(gaps)
 
 
-def _submission_rows() -> list[tuple[object, ...]]:
+REJECTION_REASONS = {
+    (LATE_COUNTY, 2023): "第5行「在校生数」：不是整数（填报值：约600）",
+    (REJECTED_COUNTY[0], 2024): "缺少必填列：学校标识码 (school_code)",
+}
+REJECTED_SUBMISSION = {(LATE_COUNTY, 2023): 997, (REJECTED_COUNTY[0], 2024): 999}
+
+
+def _submission_rows() -> list[dict[str, object]]:
     t0 = datetime(2024, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=8)))
-    rows: list[tuple[object, ...]] = []
+    rows: list[dict[str, object]] = []
     sid = 100
+    names = {**COUNTIES, REJECTED_COUNTY[0]: REJECTED_COUNTY[1],
+             MISSING_COUNTY[0]: MISSING_COUNTY[1]}
     for year in YEARS:
-        for i, (code, name) in enumerate(COUNTIES.items()):
-            sid += 1
-            at = t0 + timedelta(days=365 * (year - 2023) + i)
-            warnings = {"630103": 2, "630121": 1}.get(code, 0)
-            replaced = sid - 3 if (year == 2024 and code == "630102") else None
-            rows.append((code, name, PREFECTURE, PROVINCE, year, "accepted", sid, at, warnings,
-                         replaced, None, None, None))
-        code, name = REJECTED_COUNTY
-        if year == 2024:
-            rows.append((code, name, PREFECTURE, PROVINCE, year, "rejected", None, None, 0,
-                         None, 999, t0 + timedelta(days=370),
-                         "缺少必填列：学校标识码 (school_code)"))
-        else:
-            rows.append((code, name, PREFECTURE, PROVINCE, year, "missing", None, None, 0,
-                         None, None, None, None))
-        code, name = MISSING_COUNTY
-        rows.append((code, name, PREFECTURE, PROVINCE, year, "missing", None, None, 0, None,
-                     None, None, None))
+        for i, code in enumerate(sorted(names)):
+            row: dict[str, object] = {
+                "county_code": code, "school_year": year, "county_name": names[code],
+                "prefecture_code": PREFECTURE, "province_code": PROVINCE, "status": "missing",
+                "warnings": 0, "files_received": 0, "files_rejected": 0}
+            if (code, year) in ACCEPTED:
+                sid += 1
+                row.update(status="accepted", accepted_submission_id=sid,
+                           accepted_at=t0 + timedelta(days=365 * (year - 2023) + i),
+                           accepted_file_name=f"{names[code]}{year}年报.xlsx",
+                           warnings={"630103": 2, "630121": 1}.get(code, 0),
+                           replaced_submission_id=sid - 3 if (year, code) == (2024, "630102")
+                           else None, files_received=1)
+            if (code, year) in REJECTION_REASONS:
+                row.update(last_rejected_submission_id=REJECTED_SUBMISSION[(code, year)],
+                           last_rejected_at=t0 + timedelta(days=365 * (year - 2023) + 5),
+                           last_rejection_reason=REJECTION_REASONS[(code, year)],
+                           files_received=1, files_rejected=1)
+                if row["status"] == "missing":
+                    row["status"] = "rejected"
+            rows.append(row)
     return rows
 
 
-def create_marts(dsn: str) -> None:
-    """Create and fill the marts in the database at `dsn` (a fresh `warehouse` fixture)."""
+def _insert(cur: psycopg.Cursor, table: str, row: dict[str, object]) -> None:
+    cols = list(row)
+    cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES"
+                f" ({', '.join(['%s'] * len(cols))})", [row[c] for c in cols])
+
+
+def create_tables(dsn: str) -> None:
+    """The marts' tables exactly as their dbt contracts declare them."""
     with psycopg.connect(dsn) as conn:
-        conn.execute(DDL)
-        conn.execute("CREATE TEMP TABLE fixture_thresholds "
-                     "(section text, indicator text, threshold numeric)")
+        for mart in load_interface():
+            columns = ", ".join(f'"{c.name}" {c.data_type}' for c in mart.columns)
+            conn.execute(f"CREATE TABLE marts.{mart.name} ({columns})")
+
+
+def fill_marts(dsn: str) -> None:
+    """The fixture's rows, in tables created by create_tables and a seeded reference schema."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(FIXTURE_DDL)
         with conn.cursor() as cur:
-            cur.executemany("INSERT INTO fixture_thresholds VALUES (%s, %s, %s)",
-                            [(s, k, v) for s, lim in THRESHOLDS.items() for k, v in lim.items()])
             for year in YEARS:
                 for county, schools in SCHOOLS.items():
+                    if (county, year) not in ACCEPTED:
+                        continue
                     for base in schools:
                         s = school_for_year(base, year)
                         cur.execute(
@@ -478,11 +522,7 @@ def create_marts(dsn: str) -> None:
                              s.bandwidth, *s.max_class, s.large_classes, *s.classes,
                              *s.music_art, *s.intake_graduates))
                         for row in section_rows(s, county, year):
-                            cols = list(row)
-                            cur.execute(
-                                f"INSERT INTO marts.school_indicators ({', '.join(cols)}) "
-                                f"VALUES ({', '.join(['%s'] * len(cols))})",
-                                [row[c] for c in cols])
+                            _insert(cur, "marts.school_indicators", row)
             # 2020/2021 intake so that 2023 (城东区) and 2024 retention can be computed;
             # 城中区 has none -> retention unknown -> one of its gaps.
             for year in (2020, 2021):
@@ -510,7 +550,66 @@ def create_marts(dsn: str) -> None:
                      + ", ".join(f"('{k}', '{v}')" for k, v in COUNTIES.items())
                      + ") AS c(code, name) WHERE r.region_code = c.code")
         with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO marts.submission_status VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-                " %s, %s, %s, %s, %s)", _submission_rows())
+            for row in _submission_rows():
+                _insert(cur, "marts.submission_status", row)
+        conn.execute("DROP TABLE public.fixture_schools, public.fixture_intake")
         conn.commit()
+
+
+def _create_db(server: str, template: str | None = None) -> str:
+    name = f"edustat_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'
+                     + (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def _drop_db(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed_reference(dsn: str, target: Path) -> None:
+    """The reference schema as the real `dbt seed` loads it (seeds and their tests)."""
+    result = dbt_build(dsn, target, select="resource_type:seed", exclude="resource_type:test")
+    assert result.ok, result.summary() + "\n" + result.output
+
+
+@pytest.fixture(scope="session")
+def marts_template(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database with the platform's schemas, the seeds and the fixture marts, to clone."""
+    name = _create_db(pg_server)
+    try:
+        dsn = with_database(pg_server, name)
+        bootstrap(dsn)
+        seed_reference(dsn, tmp_path_factory.mktemp("dbt_seed"))
+        create_tables(dsn)
+        fill_marts(dsn)
+        yield name
+    finally:
+        _drop_db(pg_server, name)
+
+
+@pytest.fixture
+def marts(pg_server: str, marts_template: str) -> Iterator[str]:
+    """A fresh copy of the fixture marts (DSN); dropped after the test."""
+    name = _create_db(pg_server, marts_template)
+    try:
+        yield with_database(pg_server, name)
+    finally:
+        _drop_db(pg_server, name)
+
+
+@pytest.fixture
+def seeded(pg_server: str, marts_template: str) -> Iterator[str]:
+    """A fresh database with the reference schema but no marts (a platform before its first
+    build); DSN."""
+    name = _create_db(pg_server, marts_template)
+    dsn = with_database(pg_server, name)
+    try:
+        with psycopg.connect(dsn) as conn:
+            for mart in load_interface():
+                conn.execute(f"DROP TABLE marts.{mart.name}")
+        yield dsn
+    finally:
+        _drop_db(pg_server, name)

@@ -67,9 +67,15 @@ def test_links_point_at_the_public_site(tmp_path: Path) -> None:
                AIRFLOW_HOME=str(tmp_path / "airflow"))
     views = json.loads(subprocess.run([sys.executable, "-c", probe], env=env,
                                       capture_output=True, text=True, check=True).stdout)
+    # The pages of the site layout (edustat.site), under the public URL.
     assert [v["href"] for v in views] == [
         "https://stats.example.edu.cn/edustat/index.html",
-        "https://stats.example.edu.cn/edustat/rejections/index.html"]
+        "https://stats.example.edu.cn/edustat/rejections/index.html",
+        "https://stats.example.edu.cn/edustat/data-docs/index.html",
+        "https://stats.example.edu.cn/edustat/dbt-docs/index.html"]
+    from edustat.site import DATA_DOCS, DBT_DOCS, INDEX, REJECTIONS
+    assert [v["href"].split("/edustat/", 1)[1] for v in views] == [
+        INDEX, f"{REJECTIONS}/{INDEX}", f"{DATA_DOCS}/{INDEX}", f"{DBT_DOCS}/{INDEX}"]
     env.pop("EDUSTAT_PUBLIC_URL")
     views = json.loads(subprocess.run([sys.executable, "-c", probe], env=env,
                                       capture_output=True, text=True, check=True).stdout)

@@ -125,7 +125,7 @@ def test_build_runs_seeds_models_unit_and_data_tests(built: Built) -> None:
     assert by_type["unit_test"] == ["pass"]  # the published 5-school CV example
     assert set(by_type["test"]) == {"pass"} and len(by_type["test"]) > 60
     assert set(by_type["model"]) == {"success"} and len(by_type["model"]) == 23
-    assert len(by_type["seed"]) == 5
+    assert len(by_type["seed"]) == 6
     assert not built.result.failed and built.result.returncode == 0
 
 
@@ -313,7 +313,10 @@ def test_region_levels_recomputed_from_totals(built: Built) -> None:
     rows = mart(built, "region_summary", ["school_year", "region_level", "region_code"])
     province = rows[(2023, "province", "630000")]
     counties = [r for k, r in rows.items() if k[0] == 2023 and k[1] == "county"]
-    assert province["counties"] == 4 and province["region_name"] == "青海省"
+    assert province["counties_reporting"] == 4 and province["region_name"] == "青海省"
+    # Qinghai's 45 county units are expected (the province submitted); 海东市 has 6.
+    assert province["counties_expected"] == 45
+    assert rows[(2023, "prefecture", "630200")]["counties_expected"] == 6
     classrooms = sum(r["classrooms"] for r in counties)
     multimedia = sum(r["multimedia_classrooms"] for r in counties)
     assert same(province["coverage_ratio"], Fraction(multimedia, classrooms))

@@ -598,3 +598,46 @@ def test_production_login_is_fab_and_refuses_anonymous_api_calls(tmp_path: Path,
         with psycopg.connect(pg_server, autocommit=True) as conn:
             for name in names:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the reports site ---------------------------------------------------------------------------
+
+def test_reports_service_publishes_the_site_read_only_on_localhost() -> None:
+    compose = _compose()
+    service = compose["services"]["reports"]
+    image = service["image"]
+    assert image.startswith("nginx:") and image.split(":")[1][0].isdigit(), image  # pinned
+    assert service["read_only"] is True
+    volumes = {v.split(":")[1]: v for v in service["volumes"]}
+    assert volumes["/usr/share/nginx/html"] == "edustat-reports:/usr/share/nginx/html:ro"
+    conf_source = volumes["/etc/nginx/conf.d/default.conf"].split(":")[0]
+    conf = (DOCKER / conf_source).read_text(encoding="utf-8")
+    for directive in ("autoindex off;", "disable_symlinks on;", "limit_except GET",
+                      "location ~ /\\.", "listen 8080;", "index index.html;"):
+        assert directive in conf, directive
+    host, _, container = _interpolate(service["ports"][0]).rpartition(":")
+    assert host == "127.0.0.1:8081" and container == "8080"
+    assert "/healthz" in " ".join(service["healthcheck"]["test"])
+    assert service["deploy"]["resources"]["limits"]["memory"]
+    # Every Airflow component writes the site into the volume the service reads.
+    for name in AIRFLOW_COMPONENTS:
+        targets = dict(reversed(v.split(":")[:2]) for v in compose["services"][name]["volumes"])
+        assert targets["/var/lib/edustat/reports"] == "edustat-reports", name
+    # Notices and the Airflow menu link pages where the service publishes them.
+    assert _env_example()["EDUSTAT_PUBLIC_URL"] == "http://127.0.0.1:8081"
+
+
+def test_image_can_print_pdfs_and_bundles_the_data_docs_assets() -> None:
+    runs = " ".join(rest for word, rest in _instructions() if word == "RUN")
+    for package in ("chromium", "fonts-noto-cjk", "fonts-wqy-microhei"):
+        assert package in runs, package
+    # The Data Docs' CSS/JS come from npm at the lock's pins, installed at build time.
+    assert "npm ci --prefix assets/data-docs" in runs
+    copied = [s for sources, _ in _copies() for s in sources]
+    assert {"assets/data-docs/package.json", "assets/data-docs/package-lock.json"} <= set(copied)
+    lock = json.loads((REPO / "assets" / "data-docs" / "package-lock.json").read_text())
+    pinned = json.loads((REPO / "assets" / "data-docs" / "package.json").read_text())
+    for name, version in pinned["dependencies"].items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
+    ignored = (REPO / ".dockerignore").read_text().splitlines()
+    assert "assets/data-docs/node_modules" in ignored

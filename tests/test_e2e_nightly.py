@@ -6,7 +6,10 @@ Protects the platform's promises as a county and a ministry see them:
 - the same night twice changes nothing; the same bytes twice are one submission;
 - a resubmission replaces its (county, year) only, and a bad resubmission costs nothing
   that was already accepted; other counties and years are untouched;
-- the digest reaches a real HTTP receiver and names the rejected county.
+- the digest reaches a real HTTP receiver and names the rejected county;
+- what the night publishes is a site: region_summary says how many of the province's counties
+  stand behind each figure, rejection reports are pages of the site beside the reports, every
+  scorecard has its A4 PDF, and nothing the night generated (site, digest) holds a file:// URL.
 """
 
 from __future__ import annotations
@@ -138,10 +141,12 @@ def test_first_night_accepts_good_files_and_rejects_faulty_ones(night: dict,
     files = len(night["summary"].files)
     assert statuses == {"accepted": files - 2, "rejected": 2}
     assert {(c, y) for c, y, _, _ in rejected} == faulty
+    site = night["home"] / "reports"
     for county, _, report, quarantine in rejected:
         html = Path(report).read_text(encoding="utf-8")
         assert county in html and "第" in html and "row" in html
-        assert Path(report).with_suffix(".csv").exists()
+        assert site / "rejections" in Path(report).parents
+        assert (Path(report).parent / "rejection_report.csv").exists()
         assert any(Path(quarantine).iterdir())
     # Every Qinghai county is expected (the province submitted): 8 sent both years, two of
     # them a faulty 2025 file; the other 37 are missing.
@@ -154,6 +159,33 @@ def test_first_night_accepts_good_files_and_rejects_faulty_ones(night: dict,
     text = json.dumps(digests[-1], ensure_ascii=False)
     for county, _ in faulty:
         assert county in text
+    assert "file://" not in text
+
+
+def test_the_night_publishes_a_site_with_counts_pdfs_and_no_file_urls(night: dict) -> None:
+    with psycopg.connect(night["dsn"]) as conn:
+        counts = conn.execute(
+            """SELECT school_year, counties_expected, counties_reporting FROM marts.region_summary
+               WHERE region_level = 'province' ORDER BY 1""").fetchall()
+        accepted = dict(conn.execute(
+            """SELECT school_year, count(*) FROM marts.submission_status
+               WHERE status = 'accepted' GROUP BY 1""").fetchall())
+    # All 45 Qinghai counties are expected; 8 sent files, two of them a faulty 2025 file.
+    assert counts == [(2024, 45, COUNTIES), (2025, 45, COUNTIES - 2)]
+    assert accepted == {2024: COUNTIES, 2025: COUNTIES - 2}
+    site = night["home"] / "reports"
+    for year in YEARS:
+        page = (site / str(year) / "index.html").read_text(encoding="utf-8")
+        assert f"已接收 <span data-field=\"reporting\">{accepted[year]}</span>/" in page
+        assert (site / str(year) / "index.pdf").stat().st_size > 10_000
+        cards = list((site / str(year) / "county").glob("*.html"))
+        assert len(cards) == 45
+        assert all(card.with_suffix(".pdf").is_file() for card in cards)
+    assert (site / "rejections" / "index.html").is_file()
+    assert (site / "data-docs" / "index.html").is_file()
+    for path in site.rglob("*"):
+        if path.suffix in (".html", ".css", ".csv", ".json"):
+            assert "file://" not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
 def test_marts_equal_an_independent_computation(night: dict) -> None:

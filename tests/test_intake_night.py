@@ -8,6 +8,7 @@ sent nothing; year-over-year warnings not reaching ops.
 
 from __future__ import annotations
 
+import csv
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,8 +68,8 @@ def test_bad_files_are_rejected_alone_and_good_ones_accepted(night: dict) -> Non
     _intake(_ctx(night, "night-1", 1))
     with psycopg.connect(night["dsn"]) as conn:
         subs = conn.execute(
-            """SELECT county_code, file_name, status, report_path FROM ops.submissions
-               ORDER BY submission_id""").fetchall()
+            """SELECT county_code, file_name, status, report_path, quarantine_path
+               FROM ops.submissions ORDER BY submission_id""").fetchall()
         checks = {r[0]: set(r[1]) for r in conn.execute(
             """SELECT s.file_name, array_agg(DISTINCT v.check_id) FROM ops.submissions s
                JOIN ops.validation_results v USING (submission_id)
@@ -81,8 +82,14 @@ def test_bad_files_are_rejected_alone_and_good_ones_accepted(night: dict) -> Non
         file_name = f"攻击 ..{name}"
         assert hostile[file_name][2] == "rejected"
         assert check in checks[file_name], (name, checks[file_name])
+        # The report is a page of the site; the file itself waits in quarantine.
         report = Path(hostile[file_name][3])
-        assert report.exists() and night["settings"].quarantine in report.parents
+        assert report.exists() and night["settings"].reports / "rejections" in report.parents
+        quarantine = Path(hostile[file_name][4])
+        assert night["settings"].quarantine in quarantine.parents and any(quarantine.iterdir())
+        with (report.parent / "rejection_report.csv").open(encoding="utf-8-sig") as fh:
+            cells = [c for row in csv.reader(fh) for c in row]
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
         assert not (night["landing"] / night["hostile_county"] / file_name).exists()
     wrong = next(s for s in subs if s[0] == "630000")
     assert wrong[2] == "rejected"

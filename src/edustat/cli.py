@@ -268,7 +268,7 @@ def _report_arguments(p: argparse.ArgumentParser) -> None:
          _report_arguments, docs=METHODOLOGY_DOC)
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from edustat.pipeline import report_links
-    from edustat.reports import build_reports
+    from edustat.reports import NoDataForYears, build_reports, require_data
 
     if args.county and not args.year:
         raise UsageError("--county 需要 --year（--county needs --year）")
@@ -277,10 +277,18 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         say("尚无数据集市 no marts yet: run `edustat run` first")
         return EXIT_FAILED
     out = args.out or settings.reports
-    result = build_reports(dsn, out, years=[args.year] if args.year else None,
-                           links=report_links(settings),
-                           counties={args.year: args.county} if args.county else None)
+    try:
+        if args.year:
+            # Before anything is written: an empty year writes nothing at all.
+            require_data(dsn, [args.year])
+        result = build_reports(dsn, out, years=[args.year] if args.year else None,
+                               links=report_links(settings),
+                               counties={args.year: args.county} if args.county else None)
+    except NoDataForYears as exc:
+        raise UsageError(str(exc)) from None
     say(f"报告 reports: {out / 'index.html'} ({len(result.provincial)} 个年度 years)")
+    if result.pdf_problem:
+        say(result.pdf_problem)
     return 0
 
 
@@ -290,6 +298,22 @@ def _has_marts(dsn: str) -> bool:
     with psycopg.connect(dsn) as conn:
         return bool(conn.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'marts'").fetchone()[0])
+
+
+def _serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=port_value, default=8000,
+                   help="port to serve on (default: 8000)")
+
+
+@command("serve", "serve the generated site (reports, rejection reports, Data Docs, dbt docs) "
+         "read-only over HTTP", ["edustat serve", "edustat serve --port 8081 --host 0.0.0.0"],
+         _serve_arguments)
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from edustat.serve import serve
+
+    return serve(settings, host=args.host, port=args.port)
 
 
 def _status_arguments(p: argparse.ArgumentParser) -> None:

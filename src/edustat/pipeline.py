@@ -209,6 +209,7 @@ def _readable_frame(conn: psycopg.Connection, ids: list[int]) -> Any:
 @step
 def validate(ctx: RunContext) -> dict[str, int]:
     """One GX checkpoint run over all readable received rows, then year-over-year warnings."""
+    from edustat.site import DATA_DOCS
     from edustat.validation.frame import build_frame
     from edustat.validation.history import year_over_year
     from edustat.validation.runner import validate_night
@@ -224,7 +225,8 @@ def validate(ctx: RunContext) -> dict[str, int]:
         # carries a short list instead of 2,855 codes through every expectation.
         provinces = {str(c)[:2] for c in rows["county_folder"].unique()}
         units = [u for p in sorted(provinces) for u in divisions.province_counties(p)]
-        night = validate_night(build_frame(rows), ctx.settings.gx_home, units)
+        night = validate_night(build_frame(rows), ctx.settings.gx_home, units,
+                               publish_to=ctx.settings.reports / DATA_DOCS)
         failing = 0
         for submission_id, findings in night.findings.items():
             write_findings(conn, submission_id, ctx.run_id, "validate", findings)
@@ -312,15 +314,14 @@ def decide(ctx: RunContext) -> dict[str, int]:
         conn.execute(
             "UPDATE ops.runs SET accepted = accepted + %s, rejected = rejected + %s"
             " WHERE run_id = %s", (accepted, rejected, ctx.run_id))
-    docs = ctx.settings.data_docs_index
     with psycopg.connect(ctx.dsn()) as conn:
         for submission_id, county, file_name, path, checksum, received_at, found in to_quarantine:
             directory = landing.quarantine(Path(path), ctx.settings.quarantine, county,
                                            submission_id)
             info = RejectedFile(submission_id, county, divisions.county_name(county),
-                                file_name, checksum, str(received_at),
-                                docs.as_uri() if docs.exists() else None)
-            html, _ = write_report(directory, info, found)
+                                file_name, checksum, str(received_at))
+            # A page of the site (rejections/<id>/), beside the site's Data Docs.
+            html, _ = write_report(ctx.settings.reports, info, found)
             conn.execute(
                 "UPDATE ops.submissions SET quarantine_path = %s, report_path = %s"
                 " WHERE submission_id = %s", (str(directory), str(html), submission_id))
@@ -395,17 +396,10 @@ def _set_run(dsn: str, run_id: str, **values: Any) -> None:
 
 
 def report_links(settings: Settings) -> dict[str, str]:
-    links = {}
-    docs = settings.data_docs_index
-    if docs.exists():
-        links["data_docs"] = docs.as_uri()
-    # The static page embeds manifest and catalog: it opens from disk, no server needed.
-    dbt_docs = settings.dbt_target / "static_index.html"
-    if dbt_docs.exists():
-        links["dbt_docs"] = dbt_docs.as_uri()
-    if settings.quarantine.exists():
-        links["rejections"] = settings.quarantine.as_uri()
-    return links
+    """Publish the Data Docs and dbt docs into the site; the links the pages carry."""
+    from edustat.site import publish_docs
+
+    return publish_docs(settings)
 
 
 def unreported_counties(conn: psycopg.Connection) -> dict[int, set[str]]:
@@ -428,6 +422,7 @@ def unreported_counties(conn: psycopg.Connection) -> dict[int, set[str]]:
 def build_reports(ctx: RunContext) -> dict[str, Any]:
     """Reports of what changed since the last reports were built (unreported_counties); all
     years on the first night, the whole year when asked for one year."""
+    from edustat.reports import NoDataForYears
     from edustat.reports import build_reports as render
 
     dsn = ctx.dsn()
@@ -443,10 +438,15 @@ def build_reports(ctx: RunContext) -> dict[str, Any]:
         if not counties:
             return {"reports": "unchanged", "years": []}
         years = sorted(counties)
-    result = render(dsn, ctx.settings.reports, years=years, links=report_links(ctx.settings),
-                    counties=counties)
+    try:
+        result = render(dsn, ctx.settings.reports, years=years,
+                        links=report_links(ctx.settings), counties=counties, run_id=ctx.run_id)
+    except NoDataForYears as exc:
+        # `edustat run --year Y` where nothing of Y was accepted: no empty year is published.
+        log.warning("%s", exc)
+        return {"reports": "no data", "years": []}
     return {"reports": str(ctx.settings.reports / "index.html"),
-            "years": sorted(result.provincial)}
+            "years": sorted(result.provincial), "pdf_problem": result.pdf_problem}
 
 
 def finalize(ctx: RunContext) -> dict[str, Any]:

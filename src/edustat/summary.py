@@ -16,6 +16,7 @@ from wcwidth import wcswidth
 from edustat import divisions
 from edustat.config import Settings
 from edustat.orchestration import DagRunOutcome
+from edustat.reports.labels import code_labels
 
 
 def display_width(text: str) -> int:
@@ -126,8 +127,8 @@ class StatusRow:
 
 
 # What each status is called, in the order the summary line counts them.
-LABELS = {"accepted": "已接收 accepted", "rejected": "已退回 rejected", "held": "暂缓入库 held",
-          "received": "待处理 received", "missing": "未报送 missing"}
+LABELS = {code: f"{zh} {en}" for code, (zh, en) in
+          {**code_labels()["status"], **code_labels()["file_status"]}.items()}
 PROBLEMS = frozenset({"rejected", "held", "missing"})
 
 

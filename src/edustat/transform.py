@@ -72,16 +72,20 @@ def dbt_executable() -> Path:
     return Path(sys.executable).parent / "dbt"
 
 
-def dbt_env(dsn: str, base: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for a dbt subprocess: connection settings from the DSN, no telemetry."""
+def dbt_env(dsn: str | None, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a dbt subprocess: connection settings from the DSN (none for commands
+    that never connect, e.g. parse), no telemetry."""
     env = dict(os.environ if base is None else base)
-    parts = dsn_parts(dsn)
+    if dsn is not None:
+        parts = dsn_parts(dsn)
+        env.update({
+            "EDUSTAT_PG_HOST": parts["host"],
+            "EDUSTAT_PG_PORT": parts["port"],
+            "EDUSTAT_PG_USER": parts["user"],
+            "EDUSTAT_PG_PASSWORD": parts["password"],
+            "EDUSTAT_PG_DBNAME": parts["dbname"],
+        })
     env.update({
-        "EDUSTAT_PG_HOST": parts["host"],
-        "EDUSTAT_PG_PORT": parts["port"],
-        "EDUSTAT_PG_USER": parts["user"],
-        "EDUSTAT_PG_PASSWORD": parts["password"],
-        "EDUSTAT_PG_DBNAME": parts["dbname"],
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
         "DBT_USE_COLORS": "false",
@@ -98,7 +102,7 @@ def _common_args(target_dir: Path) -> list[str]:
     ]
 
 
-def _run(args: list[str], dsn: str, target_dir: Path) -> tuple[int, str, float]:
+def _run(args: list[str], dsn: str | None, target_dir: Path) -> tuple[int, str, float]:
     target_dir.mkdir(parents=True, exist_ok=True)
     executable = dbt_executable()
     if not executable.exists():
@@ -213,6 +217,17 @@ def dbt_docs_generate(dsn: str, target_dir: Path) -> Path:
     if returncode != 0 or not index.exists():
         raise DbtError(f"dbt docs generate failed (exit {returncode}): {_last_error_lines(output)}")
     return index
+
+
+def dbt_parse(target_dir: Path) -> Path:
+    """The project's manifest.json (models, columns, meta, tests) under target_dir, without a
+    database: `dbt parse` renders profiles.yml but never connects. Raises DbtError."""
+    target_dir = Path(target_dir).resolve()
+    returncode, output, _ = _run(["parse", *_common_args(target_dir)], None, target_dir)
+    manifest = target_dir / "manifest.json"
+    if returncode != 0 or not manifest.exists():
+        raise DbtError(f"dbt parse failed (exit {returncode}): {_last_error_lines(output)}")
+    return manifest
 
 
 def _last_error_lines(output: str, lines: int = 15) -> str:

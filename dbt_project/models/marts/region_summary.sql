@@ -1,6 +1,8 @@
 -- Headline coverage, broadband and teacher-ratio figures for every county, prefecture and
 -- province and year, each level recomputed from school totals (never averaged from below).
--- Only counties with an accepted submission for the year contribute; `counties` says how many.
+-- Only counties with an accepted submission for the year contribute: counties_reporting says
+-- how many, counties_expected how many county units the region has under the jurisdiction
+-- (int_counties_expected), so every figure can say "N/M 县".
 {{ config(materialized='incremental', incremental_strategy='append',
           pre_hook="{{ delete_build_scope('region_code', level='province') }}") }}
 with measures as {{ scope_materialized() }} (
@@ -11,6 +13,16 @@ with measures as {{ scope_materialized() }} (
 section_measures as {{ scope_materialized() }} (
     select * from {{ ref('int_region_section_measures_aggregated') }}
     where {{ in_build_scope('region_code', level='province') }}
+),
+
+-- County units expected per county, prefecture and province (one count per level).
+expected as (
+    select
+        {{ region_level_columns() }},
+        count(*) as counties_expected
+    from {{ ref('int_counties_expected') }}
+    group by rollup (province_code, prefecture_code, county_code)
+    having grouping(province_code) = 0
 ),
 
 teachers as (
@@ -36,7 +48,8 @@ select
     measures.region_name,
     measures.province_code,
     measures.prefecture_code,
-    measures.counties,
+    coalesce(expected.counties_expected, 0) as counties_expected,
+    measures.counties as counties_reporting,
     measures.schools,
     measures.students,
     measures.classrooms,
@@ -64,6 +77,9 @@ select
     teachers.junior_qualified_teachers_per_100,
     teachers.junior_senior_title_share
 from measures
+left join expected
+    on expected.region_level = measures.region_level
+   and expected.region_code = measures.region_code
 left join teachers
     on teachers.school_year = measures.school_year
    and teachers.region_level = measures.region_level

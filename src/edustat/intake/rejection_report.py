@@ -1,22 +1,29 @@
 """The county's rejection report: every failing row, column, rule and value, zh + en.
 
-Written beside the quarantined file as HTML (to read) and CSV (UTF-8 with BOM so Excel shows
-the Chinese) so the county officer can fix the workbook row by row.
+A page of the site (edustat.site): `rejections/<submission_id>/index.html` to read, and
+`rejection_report.csv` beside it (UTF-8 with BOM so Excel shows the Chinese; every cell safe to
+open: edustat.csvsafe) so the county officer can fix the workbook row by row. The site's
+`rejections/index.html` lists every rejected file, newest first; it is rebuilt from the
+`report.json` written beside each page, so it needs no database and stays idempotent.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from edustat import csvsafe
 from edustat.columns import label
 from edustat.findings import Finding
+from edustat.site import DATA_DOCS, INDEX, REJECTIONS, write_atomic
 
 _env = Environment(loader=PackageLoader("edustat.intake", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
+CSV_NAME = "rejection_report.csv"
+_META = "report.json"
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,6 @@ class RejectedFile:
     file_name: str
     checksum: str
     received_at: str
-    data_docs: str | None
 
 
 CSV_HEADER = ["严重程度 severity", "行号 row", "列 column", "规则 rule", "填报值 value",
@@ -39,12 +45,16 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
                                            f.column or "", f.check_id))
 
 
-def write_report(directory: Path, info: RejectedFile, findings: list[Finding]
-                 ) -> tuple[Path, Path]:
+def write_report(site: Path, info: RejectedFile, findings: list[Finding]) -> tuple[Path, Path]:
+    """Write the report of a rejected file into the site rooted at `site` and refresh the
+    index of rejections; returns (page, CSV)."""
     ordered = _ordered(findings)
-    csv_path = directory / "rejection_report.csv"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+    directory = site / REJECTIONS / str(info.submission_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    csv_path = directory / CSV_NAME
+    tmp = directory / f".{CSV_NAME}.tmp"
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csvsafe.writer(fh)
         writer.writerow(CSV_HEADER)
         for f in ordered:
             writer.writerow([
@@ -54,11 +64,42 @@ def write_report(directory: Path, info: RejectedFile, findings: list[Finding]
                 f.check_id, f.value if f.value is not None else "",
                 f.message_zh, f.message_en,
             ])
-    html_path = directory / "rejection_report.html"
+    tmp.chmod(0o644)
+    tmp.replace(csv_path)
+    critical = sum(f.critical for f in ordered)
     html = _env.get_template("rejection_report.html.j2").render(
-        info=info, findings=ordered, label=label,
-        critical=sum(f.critical for f in ordered),
-        warnings=sum(not f.critical for f in ordered),
+        info=info, findings=ordered, label=label, critical=critical,
+        warnings=len(ordered) - critical, csv_name=CSV_NAME,
+        data_docs=f"../../{DATA_DOCS}/{INDEX}" if (site / DATA_DOCS / INDEX).is_file() else None,
     )
-    html_path.write_text(html, encoding="utf-8")
-    return html_path, csv_path
+    page = write_atomic(directory / INDEX, html)
+    write_atomic(directory / _META, json.dumps(
+        {**asdict(info), "errors": critical, "warnings": len(ordered) - critical},
+        ensure_ascii=False))
+    write_index(site)
+    return page, csv_path
+
+
+def published_rejections(site: Path) -> set[int]:
+    """Submission ids whose rejection report is a page of the site."""
+    folder = site / REJECTIONS
+    if not folder.is_dir():
+        return set()
+    return {int(p.name) for p in folder.iterdir()
+            if p.name.isdigit() and (p / INDEX).is_file()}
+
+
+def write_index(site: Path) -> Path:
+    """rejections/index.html: every rejected file of the site, newest first."""
+    entries = []
+    for sid in published_rejections(site):
+        meta = site / REJECTIONS / str(sid) / _META
+        if meta.is_file():
+            entries.append(json.loads(meta.read_text(encoding="utf-8")))
+    entries.sort(key=lambda e: (e["received_at"], e["submission_id"]), reverse=True)
+    html = _env.get_template("rejections_index.html.j2").render(entries=entries,
+                                                                csv_name=CSV_NAME)
+    path = site / REJECTIONS / INDEX
+    if path.is_file() and path.read_text(encoding="utf-8") == html:
+        return path  # unchanged: keep its mtime (the reports' scoped rebuilds rely on it)
+    return write_atomic(path, html)

@@ -11,17 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from edustat.reports.labels import code_labels
+
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
-# Where a county-year stands (ops.county_year_status) and what became of a file. The labels
-# exist once: the reports' status labels are to be pointed here (or this at theirs) at merge.
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "accepted": ("已接收", "accepted"),
-    "held": ("暂缓入库", "held"),
-    "rejected": ("已退回", "rejected"),
-    "missing": ("未报送", "missing"),
-}
+# Where a county-year stands (ops.county_year_status): the one wording of every status, the
+# code-label seed the marts, reports and CLI read too.
+STATUS_LABELS: dict[str, tuple[str, str]] = code_labels()["status"]
 
 PHRASES: dict[str, tuple[str, str]] = {
     # shared pieces

@@ -6,6 +6,7 @@ chart against the marts, and a <title> so a reader hovering a bar sees the figur
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -95,8 +96,9 @@ def hbar_chart(chart_id: str, title: str, bars: list[Bar], kind: str = "pct",
 
 
 def line_chart(chart_id: str, title: str, points: list[tuple[int, Any]], kind: str,
-               target: Decimal | None = None) -> Markup:
-    """A small trend line over school years; a missing year breaks the line."""
+               target: Decimal | None = None, notes: Mapping[int, str] | None = None) -> Markup:
+    """A small trend line over school years; a missing year breaks the line. `notes`: text
+    shown with a year's point (how many counties stand behind it)."""
     width, height, left, right, top, bottom = 280, 130, 52, 14, 14, 26
     present = [(y, _f(v)) for y, v in points if v is not None]
     values = [v for _, v in present]
@@ -157,6 +159,8 @@ def line_chart(chart_id: str, title: str, points: list[tuple[int, Any]], kind: s
             continue
         out.append(f'<circle class="point" cx="{px(i):.1f}" cy="{py(_f(v)):.1f}" r="3.5" '
                    f'data-year="{year}" data-value="{_attr(v)}">'
-                   f"<title>{year}：{escape(fmt(v, kind))}</title></circle>")
+                   f"<title>{year}：{escape(fmt(v, kind))}"
+                   f"{escape('（' + notes[year] + '）') if notes and year in notes else ''}"
+                   "</title></circle>")
     out.append("</svg>")
     return Markup("\n".join(out))

@@ -27,39 +27,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edustat.reports.constants import (
-    INDICATOR_LABELS,
-    REGION_LEVEL_LABELS,
-    SECTION_LABELS,
-    STATUS_LABELS,
-)
-from edustat.reports.labels import TABLE_LABELS, column_label
-from edustat.reports.marts import MART_TABLES, SCHOOL_TABLES, Snapshot, TableInfo
-from edustat.reports.xlsx import DATETIME_OIDS, Bold, Column, Workbook
+from edustat.reports import labels
+from edustat.reports.interface import Column as MartColumn
+from edustat.reports.interface import Mart
+from edustat.reports.marts import Snapshot
+from edustat.reports.xlsx import Bold, Column, Workbook, value_kind
 
-PERCENT_COLUMNS = frozenset({
-    "coverage_ratio", "fully_covered_share", "connected_share", "share_100mbps_plus",
-    "share_10mbps_plus", "compliant_share", "senior_title_share", "junior_retention_rate",
-})
-CV_COLUMNS = frozenset({"cv", "cv_limit"})
-COUNT_COLUMNS = frozenset({
-    "schools", "students", "classes", "teachers", "classrooms", "multimedia_classrooms",
-    "schools_fully_covered", "schools_connected", "schools_100mbps_plus", "schools_10mbps_plus",
-    "school_sections", "compliant_sections", "oversize_class_schools", "large_classes",
-    "oversize_schools", "music_art_room_shortfall_schools", "indicators_met",
-    "primary_students", "junior_students", "primary_teachers", "junior_teachers",
-    "counties", "counties_ready",
-})
-# Identifiers: shown without thousands separators or decimals even when numeric.
-ID_COLUMNS = frozenset({
-    "school_year", "accepted_submission_id", "replaced_submission_id",
-    "last_rejected_submission_id",
-})
+# Excel number format (xlsx.STYLES) of each display format of the interface.
+STYLE_OF_FORMAT: dict[str, str] = {
+    "year": "id", "id": "id", "count": "count", "pct": "pct", "ratio": "num", "decimal": "num",
+    "cv": "cv", "datetime": "datetime", "code": "default", "text": "default", "bool": "default",
+}
 
 
-def sheet_name(table: str) -> str:
-    """The sheet of a mart: its Chinese name (Excel limits names to 31 characters)."""
-    return TABLE_LABELS.get(table, table)[:31]
+def sheet_name(mart: Mart) -> str:
+    """The sheet of a mart: its declared Chinese name (Excel limits names to 31 characters)."""
+    return mart.label[:31]
 
 
 def year_workbook(year: int) -> str:
@@ -72,24 +55,19 @@ def province_workbook(year: int, province: str) -> str:
     return f"provinces/edustat_{year}_{province}.xlsx"
 
 
-def column_kind(column: str, int_columns: Iterable[str]) -> str:
-    if column in ID_COLUMNS:
-        return "id"
-    if column in PERCENT_COLUMNS or column.endswith("_share") or column.endswith("_rate"):
-        return "pct"
-    if column in CV_COLUMNS or column.endswith("_cv"):
-        return "cv"
-    if column in COUNT_COLUMNS or column in set(int_columns):
-        return "count"
-    return "num"
+def code_labels(column: MartColumn) -> dict[str, str] | None:
+    """The labels a column's values are written as: its code set, 是/否 for booleans."""
+    if column.format == "bool":
+        return labels.codes("boolean")
+    return labels.codes(column.codes) if column.codes else None
 
 
-def _columns(info: TableInfo) -> list[Column]:
+def _columns(mart: Mart) -> list[Column]:
     out = []
-    for name, oid in zip(info.columns, info.types, strict=True):
-        label = column_label(name)
-        style = "datetime" if oid in DATETIME_OIDS else column_kind(name, info.int_columns)
-        out.append(Column(label, max(10, min(40, len(label) * 2 + 2)), style, oid))
+    for c in mart.columns:
+        header = c.header
+        out.append(Column(header, max(10, min(40, len(header) * 2 + 2)),
+                          STYLE_OF_FORMAT[c.format], value_kind(c.data_type), code_labels(c)))
     return out
 
 
@@ -106,18 +84,18 @@ def export_year(snap: Snapshot, year: int, year_dir: Path, provinces: Sequence[s
                 only: Collection[str] | None = None) -> YearExport:
     """Write the year's workbooks (layout: module docstring) under `year_dir`. With several
     provinces, `only` limits the province workbooks rewritten (None: all of them)."""
-    tables = [t for t in MART_TABLES if t in snap.tables]
+    marts = list(snap.interface)
     path = year_dir / year_workbook(year)
     if len(provinces) <= 1:
         with _atomic(path) as wb:
-            counts = {t: _sheet(wb, snap.tables[t], _whole(snap, t, year)) for t in tables}
+            counts = {m: _sheet(wb, m, _whole(snap, m.name, year)) for m in marts}
             _readme(wb, year, None, counts, {})
         return YearExport(path)
 
     files = {p: province_workbook(year, p) for p in provinces}
     with _atomic(path) as wb:
-        counts = {t: _sheet(wb, snap.tables[t], _whole(snap, t, year))
-                  for t in tables if t not in SCHOOL_TABLES}
+        counts = {m: _sheet(wb, m, _whole(snap, m.name, year))
+                  for m in marts if not m.school_grain}
         _readme(wb, year, None, counts, {p: (province_names.get(p, p), files[p])
                                          for p in provinces})
     export = YearExport(path)
@@ -126,13 +104,12 @@ def export_year(snap: Snapshot, year: int, year_dir: Path, provinces: Sequence[s
         return export
     with ExitStack() as stack:
         # One ordered stream per mart, cut into provinces as the workbooks are written.
-        streams = {t: _ByProvince(stack.enter_context(snap.stream(t, year, wanted)))
-                   for t in tables}
+        streams = {m.name: _ByProvince(stack.enter_context(snap.stream(m.name, year, wanted)))
+                   for m in marts}
         for province in wanted:
             target = year_dir / files[province]
             with _atomic(target) as wb:
-                counts = {t: _sheet(wb, snap.tables[t], streams[t].take(province))
-                          for t in tables}
+                counts = {m: _sheet(wb, m, streams[m.name].take(province)) for m in marts}
                 _readme(wb, year, (province, province_names.get(province, province)), counts,
                         {})
             export.provinces[province] = target
@@ -160,8 +137,8 @@ class _ByProvince:
             self._next = next(self._rows, None)
 
 
-def _sheet(wb: Workbook, info: TableInfo, rows: Iterable[Sequence[Any]]) -> int:
-    return wb.add_table(sheet_name(info.name), _columns(info), rows)
+def _sheet(wb: Workbook, mart: Mart, rows: Iterable[Sequence[Any]]) -> int:
+    return wb.add_table(sheet_name(mart), _columns(mart), rows)
 
 
 @contextmanager
@@ -179,24 +156,22 @@ def _atomic(path: Path) -> Iterator[Workbook]:
         raise
 
 
-def _readme(wb: Workbook, year: int, province: tuple[str, str] | None, counts: dict[str, int],
-            province_files: dict[str, tuple[str, str]]) -> None:
-    """The 说明 sheet, first in the workbook: what each sheet holds, codes, other workbooks."""
+def _readme(wb: Workbook, year: int, province: tuple[str, str] | None,
+            counts: dict[Mart, int], province_files: dict[str, tuple[str, str]]) -> None:
+    """The 说明 sheet, first in the workbook: what each sheet holds, other workbooks."""
     where = f"{province[1]}（{province[0]}）" if province else ""
     lines: list[list[Any]] = [
         [Bold(f"edustat 统计年度 {year} {where}数据导出（来自数据仓库 marts 层）"), None, None],
         [None, None, None],
         [Bold("工作表"), Bold("数据表"), Bold("行数")],
     ]
-    lines += [[sheet_name(t), f"marts.{t}", n] for t, n in counts.items()]
+    lines += [[sheet_name(m), f"marts.{m.name}", n] for m, n in counts.items()]
     if province_files:
         lines += [[None, None, None],
                   [Bold("学校级数据（学校指标、学校资源缺口）按省分册"), None, None],
                   [Bold("省级区划代码"), Bold("省份"), Bold("文件")]]
         lines += [[code, name, file] for code, (name, file) in province_files.items()]
-    lines += [[None, None, None], [Bold("代码说明"), None, None]]
-    codes = {**SECTION_LABELS, **STATUS_LABELS, **REGION_LEVEL_LABELS,
-             "2017": "优质均衡督导评估办法（教督〔2017〕6号）",
-             "2012": "基本均衡督导评估暂行办法（教督〔2012〕3号）", **INDICATOR_LABELS}
-    lines += [[code, text, None] for code, text in codes.items()]
+    lines += [[None, None, None],
+              [Bold("说明：代码列（学段、报送状态、区域层级、评估办法、是/否）以中文名称显示；比例以百分数显示，"
+                    "单元格内为未经舍入的精确值。"), None, None]]
     wb.add_note("说明", (28, 36, 60), lines, first=True)

@@ -1,11 +1,15 @@
-"""Headline and comparison figures for an area (a province, or everything in the marts).
+"""The figures the pages show, as the marts hold them, and the year-over-year change.
 
-The province figures come from `region_summary` (the marts recompute them from totals). When
-a column is not there — interface.md fixes the grain of region_summary, not every column — the
-same figure is recomputed here from the county marts' totals (sums of numerators over sums of
-denominators, never an average of county ratios), so a page never shows a hole the marts could
-fill. Per-100 and per-student county figures carry their denominator (students or teachers),
-which makes the recomputation exact up to the marts' own rounding.
+Every figure of a province is its `region_summary` row (the marts recompute each level from
+school totals); nothing is recomputed here when a column is missing: a figure names its mart
+column, and a column the interface does not declare raises InterfaceError.
+
+The one derived figure is the like-for-like change: a province's figure this year and last year
+over the counties that report in BOTH years, so a county whose file was rejected does not show as
+a fall in schools or students. Counts are summed over those counties' region_summary rows; a
+ratio is the sum of its numerator over the sum of its denominator, the columns its `ratio_of`
+test declares (the same test checks that the mart's own ratio is exactly that); a figure that is
+neither (a median, a per-student mean) has no like-for-like change and shows none.
 """
 
 from __future__ import annotations
@@ -15,74 +19,85 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from edustat.reports.constants import (
-    INDICATORS_2017,
-    SECTIONS,
-    TARGET_CONNECTED_SHARE,
-    TARGET_MULTIMEDIA_COVERAGE,
-    TARGET_SHARE_10MBPS,
-    TARGET_SHARE_100MBPS,
-)
-from edustat.reports.marts import Snapshot
+from edustat.reports.marts import Row, Snapshot
 
 Value = Decimal | int | None
 
 
 @dataclass(frozen=True)
 class Metric:
-    key: str
+    """A figure of a page: a mart column with its declared label, format, unit and target."""
+
+    key: str  # the column (region_summary's name for the province figure)
     label: str
-    kind: str  # pct | count | ratio | num
+    format: str
+    unit: str | None = None
     target: Decimal | None = None
-    unit: str = ""
 
 
-HEADLINE: tuple[Metric, ...] = (
-    Metric("schools", "学校数", "count", unit="所"),
-    Metric("students", "在校生数", "count", unit="人"),
-    Metric("coverage_ratio", "多媒体教室覆盖率（班班通）", "pct", TARGET_MULTIMEDIA_COVERAGE),
-    Metric("connected_share", "互联网接入率（校校通）", "pct", TARGET_CONNECTED_SHARE),
-    Metric("share_100mbps_plus", "出口带宽≥100Mbps学校占比", "pct", TARGET_SHARE_100MBPS),
-    Metric("primary:student_teacher_ratio", "小学生师比", "ratio"),
-    Metric("junior:student_teacher_ratio", "初中生师比", "ratio"),
-    Metric("counties_ready", "具备优质均衡条件的县", "count", unit="个"),
-)
-
-# Coverage and broadband figures shown on a scorecard next to the province's.
-ACCESS: tuple[Metric, ...] = (
-    Metric("coverage_ratio", "多媒体教室覆盖率（班班通）", "pct", TARGET_MULTIMEDIA_COVERAGE),
-    Metric("fully_covered_share", "多媒体教室全覆盖学校占比", "pct", TARGET_MULTIMEDIA_COVERAGE),
-    Metric("connected_share", "互联网接入率（校校通）", "pct", TARGET_CONNECTED_SHARE),
-    Metric("share_100mbps_plus", "出口带宽≥100Mbps学校占比", "pct", TARGET_SHARE_100MBPS),
-    Metric("share_10mbps_plus", "出口带宽≥10Mbps学校占比", "pct", TARGET_SHARE_10MBPS),
-    Metric("median_bandwidth_mbps", "出口带宽中位数", "num", unit="Mbps"),
-    Metric("kbps_per_student", "生均带宽", "num", unit="kbps"),
-)
-
-TEACHER: tuple[Metric, ...] = (
-    Metric("student_teacher_ratio", "生师比（学生数/专任教师数）", "ratio"),
-    Metric("qualified_teachers_per_100", "每百名学生拥有高于规定学历教师数", "num"),
-    Metric("backbone_teachers_per_100", "每百名学生拥有县级以上骨干教师数", "num"),
-    Metric("pe_arts_teachers_per_100", "每百名学生拥有体育、艺术专任教师数", "num"),
-    Metric("senior_title_share", "中级及以上职称教师占比", "pct"),
-)
-_PER_STUDENT_TEACHER = ("qualified_teachers_per_100", "backbone_teachers_per_100",
-                        "pe_arts_teachers_per_100")
-
-# (numerator count, denominator count) of the access shares in the county marts.
-_SHARES: dict[str, tuple[str, str, str]] = {
-    "coverage_ratio": ("county_multimedia_coverage", "multimedia_classrooms", "classrooms"),
-    "fully_covered_share": ("county_multimedia_coverage", "schools_fully_covered", "schools"),
-    "connected_share": ("county_broadband", "schools_connected", "schools"),
-    "share_100mbps_plus": ("county_broadband", "schools_100mbps_plus", "schools"),
-    "share_10mbps_plus": ("county_broadband", "schools_10mbps_plus", "schools"),
-}
+def metric(snap: Snapshot, mart: str, column: str, label: str | None = None) -> Metric:
+    c = snap.interface.column(mart, column)
+    target = snap.policy_number(c.target) if c.target else None
+    return Metric(column, label or c.label, c.format, c.unit, target)
 
 
-def ratio(num: Value, den: Value) -> Decimal | None:
-    if num is None or den is None or Decimal(den) == 0:
-        return None
-    return Decimal(num) / Decimal(den)
+# Province headline figures: region_summary columns, in the order of the cards.
+HEADLINE = ("schools", "students", "coverage_ratio", "connected_share", "share_100mbps_plus",
+            "primary_student_teacher_ratio", "junior_student_teacher_ratio")
+# Coverage and broadband on a scorecard: the county marts' column and region_summary's, same name.
+ACCESS = (("county_multimedia_coverage", "coverage_ratio"),
+          ("county_multimedia_coverage", "fully_covered_share"),
+          ("county_broadband", "connected_share"),
+          ("county_broadband", "share_100mbps_plus"),
+          ("county_broadband", "share_10mbps_plus"),
+          ("county_broadband", "median_bandwidth_mbps"),
+          ("county_broadband", "kbps_per_student"))
+# Teacher figures of a scorecard section (county_teacher_ratios) and the region_summary column
+# holding the province's figure, `{section}_` + name (None: region_summary has no such figure).
+TEACHER = (("student_teacher_ratio", "student_teacher_ratio"),
+           ("qualified_teachers_per_100", "qualified_teachers_per_100"),
+           ("backbone_teachers_per_100", None),
+           ("pe_arts_teachers_per_100", None),
+           ("senior_title_share", "senior_title_share"))
+READY = "counties_ready"
+
+
+def province_codes(snap: Snapshot, year: int) -> list[str]:
+    """Provinces with data in the year (a region_summary province row)."""
+    return sorted(r["region_code"] for r in snap.rows("region_summary", year)
+                  if r["region_level"] == "province")
+
+
+def county_rows(snap: Snapshot, year: int, province: str) -> dict[str, Row]:
+    """region_summary rows of the province's counties with data in the year."""
+    return {r["region_code"]: r for r in snap.rows("region_summary", year)
+            if r["region_level"] == "county" and r["province_code"] == province}
+
+
+def ready_counties(snap: Snapshot, year: int, province: str) -> set[str]:
+    return {r["county_code"] for r in snap.rows("county_balance_readiness", year)
+            if r["province_code"] == province and r["ready"] is True}
+
+
+def readiness_counties(snap: Snapshot, year: int, province: str) -> set[str]:
+    return {r["county_code"] for r in snap.rows("county_balance_readiness", year)
+            if r["province_code"] == province}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A province's figures this year and the previous one over the same counties."""
+
+    year: int
+    prev_year: int
+    counties: int  # counties reporting in both years
+    values: dict[str, tuple[Value, Value]]  # key -> (this year, previous year), same counties
+
+    def delta(self, key: str) -> Decimal | None:
+        current, previous = self.values.get(key, (None, None))
+        if current is None or previous is None:
+            return None
+        return Decimal(current) - Decimal(previous)
 
 
 def _sum(values: Iterable[Any]) -> Decimal | None:
@@ -90,113 +105,60 @@ def _sum(values: Iterable[Any]) -> Decimal | None:
     return sum(present, Decimal(0)) if present else None
 
 
-def province_codes(snap: Snapshot, year: int) -> list[str]:
-    codes: set[str] = set()
-    for table in ("county_multimedia_coverage", "county_broadband", "county_teacher_ratios",
-                  "county_balance_readiness", "submission_status"):
-        codes.update(str(r["province_code"]) for r in snap.rows(table, year)
-                     if r.get("province_code"))
-    return sorted(codes)
+def _over(snap: Snapshot, rows: list[Row], key: str) -> Value:
+    """A region_summary figure over a set of its county rows (module docstring)."""
+    mart = snap.mart("region_summary")
+    if key in mart.ratios:
+        numerator, denominator = mart.ratios[key]
+        num, den = _sum(r[numerator] for r in rows), _sum(r[denominator] for r in rows)
+        return None if num is None or not den else num / den
+    if mart.column(key).format == "count":
+        return _sum(r[key] for r in rows)
+    return None
 
 
-def area_name(snap: Snapshot, year: int, province: str | None) -> str:
-    if province is None:
-        return "全部地区"
-    row = snap.region(year, "province", province)
-    for key in ("region_name", "province_name", "name"):
-        if row and row.get(key):
-            return str(row[key])
-    return f"省级单位 {province}"
+def like_for_like(snap: Snapshot, year: int, province: str) -> Change | None:
+    """The headline figures of `year` and `year - 1` over the counties reporting in both; None
+    when the province has no data in the previous year."""
+    key = ("like_for_like", year, province)
+    if key in snap.memo:
+        return snap.memo[key]
+    prev = year - 1
+    change = None
+    if prev in snap.years:
+        now, before = county_rows(snap, year, province), _previous(snap, prev, province)
+        common = sorted(set(now) & set(before))
+        if before:
+            values = {k: (_over(snap, [now[c] for c in common], k),
+                          _over(snap, [before[c] for c in common], k)) for k in HEADLINE}
+            both = set(common)
+            values[READY] = (len(ready_counties(snap, year, province) & both),
+                             len(_previous_ready(snap, prev, province) & both))
+            change = Change(year, prev, len(common), values)
+    snap.memo[key] = change
+    return change
 
 
-def _region_value(region: dict[str, Any] | None, *keys: str) -> tuple[bool, Value]:
-    if region is None:
-        return False, None
-    for key in keys:
-        if key in region:
-            return True, region[key]
-    return False, None
-
-
-def area_figures(snap: Snapshot, year: int, province: str | None) -> dict[str, Value]:
-    """Figures of one province (`province` = its 6-digit code) or of all counties (None)."""
-    key = ("area_figures", year, province)
+def _previous(snap: Snapshot, year: int, province: str) -> dict[str, Row]:
+    """The previous year's county rows, kept across the release of that year's page rows."""
+    key = ("county_rows", year, province)
     if key not in snap.memo:
-        snap.memo[key] = _area_figures(snap, year, province)
+        snap.memo[key] = county_rows(snap, year, province)
     return snap.memo[key]
 
 
-def _area_figures(snap: Snapshot, year: int, province: str | None) -> dict[str, Value]:
-
-    def rows(table: str) -> list[dict[str, Any]]:
-        return [r for r in snap.rows(table, year)
-                if province is None or str(r.get("province_code")) == province]
-
-    region = snap.region(year, "province", province) if province else None
-    out: dict[str, Value] = {}
-
-    def put(key: str, computed: Value, *region_keys: str) -> None:
-        found, value = _region_value(region, *(region_keys or (key,)))
-        out[key] = value if found else computed
-
-    coverage, broadband = rows("county_multimedia_coverage"), rows("county_broadband")
-    teachers = rows("county_teacher_ratios")
-    put("schools", _sum(r.get("schools") for r in coverage or broadband))
-    put("students", _sum(r.get("students") for r in teachers))
-    for key in ("classrooms", "multimedia_classrooms", "schools_fully_covered"):
-        put(key, _sum(r.get(key) for r in coverage))
-    for key in ("schools_connected", "schools_100mbps_plus", "schools_10mbps_plus"):
-        put(key, _sum(r.get(key) for r in broadband))
-    for key, (table, num_key, den_key) in _SHARES.items():
-        source = coverage if table == "county_multimedia_coverage" else broadband
-        put(key, ratio(_sum(r.get(num_key) for r in source),
-                       _sum(r.get(den_key) for r in source)))
-    # Medians and per-student bandwidth cannot be rebuilt from county figures: region only.
-    put("median_bandwidth_mbps", None)
-    put("kbps_per_student", None)
-
-    for section in SECTIONS:
-        sec = [r for r in teachers if r.get("section") == section]
-        students = _sum(r.get("students") for r in sec)
-        n_teachers = _sum(r.get("teachers") for r in sec)
-        alt = (f"{section}_{{}}", f"{{}}_{section}")
-        put(f"{section}:students", students, *(a.format("students") for a in alt))
-        put(f"{section}:teachers", n_teachers, *(a.format("teachers") for a in alt))
-        put(f"{section}:student_teacher_ratio", ratio(students, n_teachers),
-            *(a.format("student_teacher_ratio") for a in alt))
-        for key in _PER_STUDENT_TEACHER:
-            weighted = _sum(Decimal(r[key]) * Decimal(r["students"]) for r in sec
-                            if r.get(key) is not None and r.get("students") is not None)
-            den = _sum(r.get("students") for r in sec if r.get(key) is not None)
-            put(f"{section}:{key}", ratio(weighted, den), *(a.format(key) for a in alt))
-        weighted = _sum(Decimal(r["senior_title_share"]) * Decimal(r["teachers"]) for r in sec
-                        if r.get("senior_title_share") is not None and r.get("teachers"))
-        den = _sum(r.get("teachers") for r in sec if r.get("senior_title_share") is not None)
-        put(f"{section}:senior_title_share", ratio(weighted, den),
-            *(a.format("senior_title_share") for a in alt))
-
-    # The county mean X̄ of each indicator is Σx/ΣP over its schools, so the province X̄ is
-    # Σ(X̄·P)/ΣP over counties: the same student-weighted mean, recomputed from totals.
-    cv_rows = [r for r in rows("county_indicator_cv") if str(r.get("method")) == "2017"]
-    for section in SECTIONS:
-        for indicator in INDICATORS_2017:
-            sel = [r for r in cv_rows if r.get("section") == section
-                   and r.get("indicator") == indicator and r.get("county_value") is not None
-                   and r.get("students")]
-            weighted = _sum(Decimal(r["county_value"]) * Decimal(r["students"]) for r in sel)
-            out[f"{section}:x:{indicator}"] = ratio(weighted,
-                                                    _sum(r["students"] for r in sel))
-
-    readiness = rows("county_balance_readiness")
-    put("counties", len(readiness))
-    put("counties_ready", sum(1 for r in readiness if r.get("ready") is True))
-    return out
+def _previous_ready(snap: Snapshot, year: int, province: str) -> set[str]:
+    key = ("ready", year, province)
+    if key not in snap.memo:
+        snap.memo[key] = ready_counties(snap, year, province)
+    return snap.memo[key]
 
 
-def report_scope(snap: Snapshot, year: int) -> str | None:
-    """The province a year's report is about, or None when the marts hold several."""
-    codes = province_codes(snap, year)
-    return codes[0] if len(codes) == 1 else None
+def remember(snap: Snapshot, year: int, provinces: Iterable[str]) -> None:
+    """Keep what next year's like-for-like change needs from this year's rows."""
+    for province in provinces:
+        _previous(snap, year, province)
+        _previous_ready(snap, year, province)
 
 
 def change(current: Value, previous: Value) -> Decimal | None:

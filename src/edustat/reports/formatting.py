@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from edustat.reports.constants import SECTION_LABELS, STATUS_LABELS
+from edustat.reports import labels
 
 Number = Decimal | int | float
 
@@ -55,7 +55,7 @@ def cv(value: Number | None) -> str:
 
 
 def fmt(value: Any, kind: str) -> str:
-    """Human text for a value of a figure kind: pct, count, ratio, cv, num, text, bool."""
+    """Human text for a value of a display format (interface.FORMATS)."""
     if value is None:
         return DASH
     if kind == "pct":
@@ -64,7 +64,7 @@ def fmt(value: Any, kind: str) -> str:
         return count(value)
     if kind == "cv":
         return cv(value)
-    if kind in ("ratio", "num"):
+    if kind in ("ratio", "decimal"):
         return num(value, 2)
     if kind == "bool":
         return yes_no(value)
@@ -88,17 +88,15 @@ def delta(value: Number | None, kind: str) -> str:
 
 
 def yes_no(value: bool | None) -> str:
-    if value is None:
-        return "未知"
-    return "是" if value else "否"
+    return labels.yes_no(value)
 
 
 def section_label(section: str) -> str:
-    return SECTION_LABELS.get(section, section)
+    return labels.label("section", section)
 
 
-def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status or "", status or DASH)
+def status_label(status: str) -> str:
+    return labels.status_label(status)
 
 
 def figure(value: Any, kind: str, tag: str = "span", text: str | None = None,

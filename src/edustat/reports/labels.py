@@ -1,104 +1,68 @@
-"""Chinese labels for mart columns and tables, used as Excel headers and HTML table heads.
+"""The one label of every code the marts use: seed dbt_project/seeds/code_labels.csv.
 
-A column missing here (the marts may grow) falls back to its key, so new columns still export.
+The same file is loaded by `dbt seed` (reference.code_labels, tested against every code column
+of the marts: in_code_set), so the pages, the Excel export, the notices and the CLI all show
+one wording per code (已接收 / 已退回 / 未报送, 小学 / 初中, 是 / 否). Read straight from the
+CSV: it needs no database, and importing this module loads nothing heavy (notices use it).
 """
 
 from __future__ import annotations
 
-from edustat.reports.constants import INDICATOR_LABELS
+import csv
+from functools import cache
 
-TABLE_LABELS: dict[str, str] = {
-    "region_summary": "区域汇总",
-    "county_multimedia_coverage": "县域多媒体教室覆盖",
-    "county_broadband": "县域宽带接入",
-    "county_teacher_ratios": "县域师资比例",
-    "county_indicator_cv": "县域差异系数",
-    "county_balance_readiness": "优质均衡达标准备",
-    "school_indicators": "学校指标",
-    "school_resource_gaps": "学校资源缺口",
-    "submission_status": "报送状态",
-}
+from edustat.config import REPO_ROOT
 
-COLUMN_LABELS: dict[str, str] = {
-    "school_year": "统计年度",
-    "county_code": "县级区划代码",
-    "county_name": "县（市、区）名称",
-    "prefecture_code": "地级区划代码",
-    "prefecture_name": "地级名称",
-    "province_code": "省级区划代码",
-    "province_name": "省级名称",
-    "region_level": "区域层级",
-    "region_code": "区域代码",
-    "region_name": "区域名称",
-    "school_code": "学校标识码",
-    "school_name": "学校名称",
-    "school_type": "办学类型",
-    "urban_rural": "城乡分类",
-    "section": "学段",
-    "method": "评估办法",
-    "indicator": "指标",
-    "students": "在校生数",
-    "classes": "班数",
-    "teachers": "专任教师数",
-    "schools": "学校数",
-    "indicators_met": "达标指标数",
-    "compliant": "是否达标",
-    "in_balance_scope": "纳入均衡评估",
-    "county_value": "县域均值",
-    "std_dev": "标准差",
-    "cv": "差异系数",
-    "cv_limit": "差异系数上限",
-    "cv_ok": "差异系数达标",
-    "classrooms": "普通教室数",
-    "multimedia_classrooms": "网络多媒体教室数",
-    "coverage_ratio": "多媒体教室覆盖率",
-    "schools_fully_covered": "多媒体全覆盖学校数",
-    "fully_covered_share": "多媒体全覆盖学校占比",
-    "schools_connected": "接入互联网学校数",
-    "connected_share": "互联网接入率",
-    "schools_100mbps_plus": "出口带宽≥100Mbps学校数",
-    "share_100mbps_plus": "出口带宽≥100Mbps学校占比",
-    "schools_10mbps_plus": "出口带宽≥10Mbps学校数",
-    "share_10mbps_plus": "出口带宽≥10Mbps学校占比",
-    "median_bandwidth_mbps": "出口带宽中位数(Mbps)",
-    "kbps_per_student": "生均带宽(kbps)",
-    "student_teacher_ratio": "生师比",
-    "primary_student_teacher_ratio": "小学生师比",
-    "junior_student_teacher_ratio": "初中生师比",
-    "primary_students": "小学在校生数",
-    "junior_students": "初中在校生数",
-    "primary_teachers": "小学专任教师数",
-    "junior_teachers": "初中专任教师数",
-    "senior_title_share": "中级及以上职称教师占比",
-    "school_sections": "学校学段数",
-    "compliant_sections": "达标学段数",
-    "compliant_share": "达标学段占比",
-    "cv_ok_primary": "小学差异系数全部达标",
-    "cv_ok_junior": "初中差异系数全部达标",
-    "oversize_class_schools": "超标准班额学校数",
-    "large_classes": "大班额(56人及以上)班数",
-    "oversize_schools": "超规模学校数",
-    "music_art_room_shortfall_schools": "音乐美术专用教室不足学校数",
-    "junior_retention_rate": "初中三年巩固率",
-    "retention_ok": "巩固率达标",
-    "ready": "具备优质均衡条件",
-    "gaps": "差距说明",
-    "value": "指标值",
-    "threshold": "标准值",
-    "shortfall": "缺口（达标还需）",
-    "status": "报送状态",
-    "accepted_submission_id": "采用的报送编号",
-    "accepted_at": "接收时间",
-    "warnings": "警告",
-    "replaced_submission_id": "被替换的报送编号",
-    "last_rejected_submission_id": "最近拒收的报送编号",
-    "last_rejected_at": "最近拒收时间",
-    "last_rejection_reason": "最近拒收原因",
-    "counties": "县数",
-    "counties_ready": "具备条件县数",
-    **INDICATOR_LABELS,
-}
+CODE_LABELS_CSV = REPO_ROOT / "dbt_project" / "seeds" / "code_labels.csv"
+UNKNOWN = "未知"
 
 
-def column_label(key: str) -> str:
-    return COLUMN_LABELS.get(key, key)
+@cache
+def code_labels() -> dict[str, dict[str, tuple[str, str]]]:
+    """code set -> code -> (Chinese label, English label), each set in its sort order."""
+    with CODE_LABELS_CSV.open(encoding="utf-8", newline="") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: (r["code_set"], int(r["sort_order"])))
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for r in rows:
+        out.setdefault(r["code_set"], {})[r["code"]] = (r["label_zh"], r["label_en"])
+    return out
+
+
+def codes(code_set: str) -> dict[str, str]:
+    """code -> Chinese label of a code set, in display order."""
+    try:
+        found = code_labels()[code_set]
+    except KeyError:
+        raise KeyError(f"code set {code_set!r} is not in {CODE_LABELS_CSV.name}") from None
+    return {code: zh for code, (zh, _) in found.items()}
+
+
+def label(code_set: str, code: object) -> str:
+    """The Chinese label of a code; a code the seed does not know raises KeyError."""
+    text = code_text(code)
+    found = codes(code_set)
+    if text not in found:
+        raise KeyError(f"code {text!r} of set {code_set!r} has no label in "
+                       f"{CODE_LABELS_CSV.name}")
+    return found[text]
+
+
+def label_en(code_set: str, code: object) -> str:
+    """The English label, for the English half of bilingual notices."""
+    return code_labels()[code_set][code_text(code)][1]
+
+
+def code_text(code: object) -> str:
+    """The code as the seed writes it (booleans as true/false)."""
+    if isinstance(code, bool):
+        return "true" if code else "false"
+    return str(code)
+
+
+def status_label(status: str) -> str:
+    """已接收 / 已退回 / 未报送 (submission_status.status)."""
+    return label("status", status)
+
+
+def yes_no(value: bool | None) -> str:
+    return UNKNOWN if value is None else label("boolean", value)

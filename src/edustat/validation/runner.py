@@ -54,9 +54,10 @@ def _finding(meta: dict[str, str], frame: pd.DataFrame, index: int) -> Finding:
     )
 
 
-def validate_night(frame: pd.DataFrame, home_gx: Path, county_units: Iterable[str]
-                   ) -> NightValidation:
-    """Validate every row of the night in one checkpoint run (one GX context per run)."""
+def validate_night(frame: pd.DataFrame, home_gx: Path, county_units: Iterable[str],
+                   publish_to: Path | None = None) -> NightValidation:
+    """Validate every row of the night in one checkpoint run (one GX context per run).
+    `publish_to`: the site folder the Data Docs are published into, offline (data_docs.py)."""
     import great_expectations as gx
 
     findings: dict[int, list[Finding]] = defaultdict(list)
@@ -84,4 +85,8 @@ def validate_night(frame: pd.DataFrame, home_gx: Path, county_units: Iterable[st
                 finding = _finding(meta, frame, index)
                 findings[int(frame.at[index, "submission_id"])].append(finding)
     docs = home_gx / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if publish_to is not None:
+        from edustat.validation.data_docs import publish_data_docs
+
+        publish_data_docs(docs.parent, publish_to)
     return NightValidation(dict(findings), docs if docs.exists() else None, checks)
