@@ -170,9 +170,9 @@ def test_rejected_county_is_named_with_check_count_examples_and_report(
         f"- 出口带宽(Mbps) (bandwidth_mbps)：{RULE_ZH['range__bandwidth_mbps']} — 1 处，"
         "例：第7行「20000」 [range__bandwidth_mbps]"
     ) in zh
-    # The rejection report lies under EDUSTAT_HOME/reports, so it is linked beside index.html.
-    assert "- 报告：https://edustat.example.org/reports/rejections/630103-2025.html" in zh
-    assert "完整报告：https://edustat.example.org/reports/index.html" in zh
+    # The site is EDUSTAT_HOME/reports, served at EDUSTAT_PUBLIC_URL (edustat.site).
+    assert "- 报告：https://edustat.example.org/rejections/630103-2025.html" in zh
+    assert "完整报告：https://edustat.example.org/index.html" in zh
     # The biggest problem comes first in the county's block; errors before warnings.
     block = zh.split("城中区（630103） 2025年度")[1].split("\n\n【")[0]
     assert block.index("school_code_unique") < block.index("range__bandwidth_mbps")

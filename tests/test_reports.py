@@ -594,18 +594,18 @@ def test_a_year_without_accepted_data_is_refused_and_nothing_written(
         marts: str, tmp_path: Path) -> None:
     out = tmp_path / "r"
     with pytest.raises(NoDataForYears) as refused:
-        build_reports(marts, out, years=[2024, 1999])
-    assert refused.value.years == [1999]
+        build_reports(marts, out, years=[2024, 2031])
+    assert refused.value.years == [2031]
     assert not out.exists()
     # The command line: one clear line, a non-zero exit, and still nothing written.
     home = tmp_path / "home"
     env = {**os.environ, "EDUSTAT_HOME": str(home), "EDUSTAT_WAREHOUSE_DSN": marts}
     proc = subprocess.run([str(Path(sys.executable).parent / "edustat"), "report", "--year",
-                           "1999"], env=env, capture_output=True, text=True, timeout=300)
+                           "2031"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines == ["统计年度 1999 没有已接收的数据，未生成报告 / no accepted data for school"
-                     " year 1999: no report written"], proc.stderr
+    assert lines == ["edustat: report: 统计年度 2031 没有已接收的数据，未生成报告 / no accepted data for"
+                     " school year 2031: no report written"], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (home / "reports").exists()
 

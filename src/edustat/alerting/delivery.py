@@ -144,7 +144,10 @@ def _attachments(plugin: object, digest: Digest) -> object | None:
     files = [f for f in digest.attachments if f.is_file()]
     if not files or not isinstance(plugin, NotifyEmail):
         return None
-    return AppriseAttachment([AttachFile(str(f), name=f.name) for f in files])
+    # A rejection report is its site page, index.html: in a mailbox it needs its own name.
+    return AppriseAttachment([
+        AttachFile(str(f), name="rejection_report.html" if f.name == "index.html" else f.name)
+        for f in files])
 
 
 def _fit_body(plugin: object, digest: Digest) -> str:

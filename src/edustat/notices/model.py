@@ -183,8 +183,10 @@ def link(settings: Settings, path: str | Path | None) -> str | None:
 def _report_files(report_path: str | None) -> tuple[Path, ...]:
     if not report_path:
         return ()
-    html = Path(report_path)
-    return tuple(p for p in (html, html.with_suffix(".csv")) if p.is_file())
+    from edustat.intake.rejection_report import CSV_NAME
+
+    page = Path(report_path)  # rejections/<id>/index.html, the CSV beside it (edustat.site)
+    return tuple(p for p in (page, page.parent / CSV_NAME) if p.is_file())
 
 
 def file_view(d: Decision, settings: Settings) -> FileView:
