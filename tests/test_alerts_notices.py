@@ -12,9 +12,8 @@ the contacts file's rules; `edustat status` and the run summary saying what went
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
