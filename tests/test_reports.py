@@ -604,8 +604,8 @@ def test_a_year_without_accepted_data_is_refused_and_nothing_written(
                            "2031"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines == ["edustat: report: 统计年度 2031 没有已接收的数据，未生成报告 / no accepted data for"
-                     " school year 2031: no report written"], proc.stderr
+    assert lines == ["edustat: report: 统计年度 2031 没有已接收的数据，未生成报告 / no accepted"
+                     " data for school year 2031: no report written"], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (home / "reports").exists()
 
