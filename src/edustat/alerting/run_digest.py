@@ -61,6 +61,7 @@ def build_digest(
 def _something_wrong(facts: RunFacts) -> bool:
     return bool(
         facts.rejected
+        or facts.held
         or facts.accepted_with_warnings
         or facts.late
         or facts.run_status == "failed"
@@ -69,7 +70,7 @@ def _something_wrong(facts: RunFacts) -> bool:
 
 
 def _severity(facts: RunFacts) -> NotifyLevel:
-    if facts.rejected or facts.run_status == "failed":
+    if facts.rejected or facts.held or facts.run_status == "failed":
         return "failure"
     if facts.accepted_with_warnings or facts.late or facts.late_check_problem:
         return "warning"
@@ -108,6 +109,9 @@ def _title(facts: RunFacts) -> str:
         more = "等" if len(facts.rejected) > 3 else ""
         zh.append(f"退回 {len(facts.rejected)}（{names}{more}）")
         en.append(f"{len(facts.rejected)} rejected")
+    if facts.held:
+        zh.append(f"暂缓发布 {len(facts.held)}")
+        en.append(f"{len(facts.held)} held")
     if facts.accepted_with_warnings:
         zh.append(f"警告 {len(facts.accepted_with_warnings)}")
         en.append(f"{len(facts.accepted_with_warnings)} with warnings")
@@ -143,6 +147,11 @@ def _zh(
     if facts.rejected:
         lines += ["", "【退回：请县区修正后重报】"]
         lines += _zh_decisions(facts.rejected, links, lim)
+    if facts.held:
+        lines += ["", "【暂缓发布：文件通过校验，但导致指标计算失败，"
+                  "原有数据继续使用；平台技术人员处理】"]
+        lines += [f"- {county_zh(d.county_code)} {_year_zh(d)}「{clip(d.file_name)}」："
+                  f"{clip(d.held_reason, 300)}" for d in facts.held[: lim.submissions]]
     if facts.accepted_with_warnings:
         lines += ["", "【已接收，但有警告：请县区核实】"]
         lines += _zh_decisions(facts.accepted_with_warnings, links, lim)
@@ -233,6 +242,11 @@ def _en(
     if facts.rejected:
         lines += ["", "[Rejected: the county must fix the file and resubmit]"]
         lines += _en_decisions(facts.rejected, links, lim)
+    if facts.held:
+        lines += ["", "[Held: passed validation but broke the marts build; the previous data "
+                  "keeps serving; for the platform team]"]
+        lines += [f'- {county_en(d.county_code)}, {_year_en(d)}, "{clip(d.file_name)}": '
+                  f"{clip(d.held_reason, 300)}" for d in facts.held[: lim.submissions]]
     if facts.accepted_with_warnings:
         lines += ["", "[Accepted with warnings: the county should check]"]
         lines += _en_decisions(facts.accepted_with_warnings, links, lim)
@@ -365,6 +379,7 @@ def _fields(
             "errors": d.errors,
             "warnings": d.warnings,
             "rejection_reason": d.rejection_reason,
+            "held_reason": d.held_reason,
             "report": links.get(d.submission_id),
             "replaced_submission_id": d.replaced_submission_id,
             "checks_total": len(d.checks),
@@ -394,11 +409,13 @@ def _fields(
         "counts": {
             "accepted": len(facts.accepted),
             "rejected": len(facts.rejected),
+            "held": len(facts.held),
             "accepted_with_warnings": len(facts.accepted_with_warnings),
             "late": len(facts.late),
             "duplicates": facts.duplicates,
         },
         "rejected": [decision(d) for d in facts.rejected],
+        "held": [decision(d) for d in facts.held],
         "warnings": [decision(d) for d in facts.accepted_with_warnings],
         # Their warnings are already under "warnings"; a national night accepts thousands.
         "accepted": [decision(d, with_checks=False) for d in facts.accepted],

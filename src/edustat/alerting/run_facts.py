@@ -40,19 +40,22 @@ class CheckSummary:
 
 @dataclass(frozen=True)
 class Decision:
-    """A submission accepted or rejected in this run."""
+    """A decision this run announces: accepted, rejected, or held (accepted by validation but
+    held back because its county-year broke the marts build), made in this run or in a run
+    that crashed before its digest (ops.submissions.announced_run_id)."""
 
     submission_id: int
     county_code: str
     school_year: int | None
     file_name: str
-    status: str  # accepted | rejected
+    status: str  # accepted | rejected | held
     errors: int
     warnings: int
     rejection_reason: str | None
     report_path: str | None
     replaced_submission_id: int | None
     checks: tuple[CheckSummary, ...]  # critical first, then by count, largest first
+    held_reason: str | None = None  # held: the dbt error (engineers read it)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,10 @@ class RunFacts:
         return [d for d in self.decisions if d.status == "rejected"]
 
     @property
+    def held(self) -> list[Decision]:
+        return [d for d in self.decisions if d.status == "held"]
+
+    @property
     def accepted_with_warnings(self) -> list[Decision]:
         return [
             d
@@ -97,11 +104,13 @@ _RUN_SQL = """
 SELECT logical_date, status, message FROM ops.runs WHERE run_id = %(run)s
 """
 
+# The decisions the run's closing step claimed for its digest, and its own not claimed by any.
 _DECISIONS_SQL = """
 SELECT submission_id, county_code, school_year, file_name, status, errors, warnings,
-       rejection_reason, report_path, replaced_submission_id
+       rejection_reason, report_path, replaced_submission_id, held_reason
 FROM ops.submissions
-WHERE decided_run_id = %(run)s AND status IN ('accepted', 'rejected')
+WHERE (announced_run_id = %(run)s OR (announced_run_id IS NULL AND decided_run_id = %(run)s))
+  AND status IN ('accepted', 'rejected', 'held')
 ORDER BY county_code, school_year NULLS FIRST, submission_id
 """
 
@@ -177,6 +186,7 @@ def load_run_facts(
             report_path=r[8],
             replaced_submission_id=r[9],
             checks=tuple(checks.get(r[0], ())),
+            held_reason=r[10],
         )
         for r in rows
     )

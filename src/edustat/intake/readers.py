@@ -49,7 +49,7 @@ from edustat.intake.messages import file_finding, human_bytes
 from edustat.intake.table import build_table, empty_rows
 from edustat.intake.xlsx import read_xlsx_grid
 
-__all__ = ["ReadLimits", "ReadResult", "read_submission"]
+__all__ = ["ReadLimits", "ReadResult", "file_year", "read_submission"]
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: encrypted xlsx or .xls
@@ -203,6 +203,21 @@ def _read(path: Path, county_code: str, limits: ReadLimits) -> ReadResult:
     if not isinstance(decoded, Decoded):
         return _failed("csv", decoded)
     return _read_csv(decoded, county_code, limits)
+
+
+def file_year(rows: pd.DataFrame) -> int | None:
+    """The school year a file is about: its rows' most common 4-digit 统计年度 (the earliest
+    of equally common ones), None when no row has one.
+
+    Decided once, when the file is read (ops.submissions.school_year): validation checks every
+    row against it, history compares with the year before it, decide files it under it.
+    """
+    years = rows["school_year"].dropna()
+    years = years[years.astype(str).str.fullmatch(r"\d{4}")].astype(int)
+    if years.empty:
+        return None
+    counts = years.value_counts()
+    return int(counts[counts == counts.max()].index.min())
 
 
 def read_submission(path: Path, county_code: str, limits: ReadLimits) -> ReadResult:

@@ -20,21 +20,17 @@ _STUDENTS = " + ".join(_INT.format(c=c) for c in
                        ("primary_students", "junior_students", "senior_students"))
 _TEACHERS = " + ".join(_INT.format(c=c) for c in ("primary_teachers", "junior_teachers"))
 
+# The file's year is the one set when it was read (ops.submissions.school_year).
 _BASES = """
-WITH cur AS (
-    SELECT r.submission_id, min(r.county_folder) AS county,
-           mode() WITHIN GROUP (ORDER BY r.school_year) AS year
-    FROM raw.school_rows r WHERE r.submission_id = ANY(%(ids)s) AND r.school_year ~ '^[0-9]{4}$'
-    GROUP BY r.submission_id
-)
-SELECT cur.submission_id, cur.year::int, prev.submission_id, prev.school_year
-FROM cur
+SELECT cur.submission_id, cur.school_year, prev.submission_id, prev.school_year
+FROM ops.submissions cur
 CROSS JOIN LATERAL (
     SELECT s.submission_id, s.school_year FROM ops.submissions s
-    WHERE s.county_code = cur.county AND s.status = 'accepted'
-      AND s.school_year < cur.year::int
+    WHERE s.county_code = cur.county_code AND s.status = 'accepted'
+      AND s.school_year < cur.school_year
     ORDER BY s.school_year DESC, s.received_at DESC, s.submission_id DESC LIMIT 1
 ) prev
+WHERE cur.submission_id = ANY(%(ids)s)
 """
 
 
