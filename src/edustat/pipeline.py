@@ -139,7 +139,7 @@ def discover(ctx: RunContext) -> dict[str, int]:
         # was killed (or is waiting between steps; its own closing step sets it right).
         stale = [r[0] for r in conn.execute(
             """UPDATE ops.runs SET status = 'failed', finished_at = clock_timestamp(),
-                   note = concat_ws('; ', note, %s)
+                   note = concat_ws('; ', note, %s::text)
                WHERE status = 'running' AND run_id <> %s RETURNING run_id""",
             (f"运行中断，由运行 {ctx.run_id} 关闭 / interrupted: closed by run {ctx.run_id}",
              ctx.run_id))]
@@ -540,7 +540,7 @@ class _MartsBuild:
                 conn.execute(
                     """UPDATE ops.submissions SET status = 'held', held_reason = %s,
                            held_run_id = %s, held_fingerprint = %s WHERE submission_id = %s""",
-                    (isolation.held_reason(culprits[c.submission_id]), self.ctx.run_id,
+                    (isolation.failure_text(culprits[c.submission_id]), self.ctx.run_id,
                      fingerprint, c.submission_id))
             else:
                 conn.execute(
@@ -552,7 +552,7 @@ class _MartsBuild:
 def _build_failed(dsn: str, ctx: RunContext, result: Any) -> RuntimeError:
     _set_run(dsn, ctx.run_id, dbt_status="failed")
     if isolation.platform_failure(result):
-        return _warehouse_failed(result.summary())
+        return _warehouse_failed(isolation.failure_text(result))
     # marts_next stays for the engineer to inspect; yesterday's marts keep serving.
     return RuntimeError(f"dbt build failed: {result.summary()}")
 

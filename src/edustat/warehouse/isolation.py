@@ -88,7 +88,7 @@ def platform_failure(result: DbtResult) -> bool:
     return any(marker in text for marker in _PLATFORM_MARKERS)
 
 
-def held_reason(result: DbtResult) -> str:
+def failure_text(result: DbtResult) -> str:
     """dbt's words for why the trial that included the county-year failed (engineers read it)."""
     parts = []
     for node in result.failed[:3]:
@@ -137,7 +137,7 @@ class _Search:
         self.builds += 1
         result = self.trial(included)
         if not result.ok and platform_failure(result):
-            raise WarehouseFailure(result.summary())
+            raise WarehouseFailure(failure_text(result))
         self.last_ok = included if result.ok else None
         log.info("isolation build %s with %s candidates: %s", self.builds, len(included),
                  "ok" if result.ok else "failed")
