@@ -15,11 +15,11 @@ import csv
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -29,6 +29,7 @@ import pytest
 
 from edustat_synth.generate import generate
 from reference_indicators import county_cvs
+from support.landing import land, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -184,7 +185,7 @@ def test_same_night_again_changes_nothing(night: dict) -> None:
     # The same bytes under another name are one submission too.
     county = night["summary"].counties[0]
     original = sorted((night["landing"] / county).iterdir())[0]
-    shutil.copy(original, original.with_name("再次报送-" + original.name))
+    land(original, original.with_name("再次报送-" + original.name), datetime.now(UTC))
     _run(night)
     after = _marts_fingerprint(night["dsn"])
     with psycopg.connect(night["dsn"]) as conn:
@@ -216,11 +217,13 @@ def test_resubmissions_replace_one_county_year_and_bad_ones_cost_nothing(night: 
     clean = generate("63", YEARS, night["home"] / "clean", seed=11, faulty=0,
                      counties=[faulty.county_code])
     corrected = next(p for p in clean.files if str(faulty.year) in p.name)
-    shutil.copy(corrected, night["landing"] / faulty.county_code / ("更正-" + corrected.name))
+    land(corrected, night["landing"] / faulty.county_code / ("更正-" + corrected.name),
+         datetime.now(UTC))
     # 2) a good county sends a broken 2025 file (text in a count column): rejected, nothing lost
     broken_src = next(p for p in sorted((night["landing"] / good).iterdir()) if "2025" in p.name)
     broken = night["landing"] / good / ("重报-" + broken_src.name.replace(".xlsx", ".csv"))
     _write_broken_csv(dsn, good_2025_id, broken)
+    settle(broken, datetime.now(UTC))
     _run(night)
     with psycopg.connect(dsn) as conn:
         fixed = conn.execute(
