@@ -13,10 +13,12 @@ NightInProgress, in one line.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import multiprocessing
 import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -461,8 +463,7 @@ def build_marts(ctx: RunContext) -> dict[str, Any]:
                 raise _build_failed(dsn, ctx, result)
     except isolation.WarehouseFailure as exc:
         builder.restore()
-        _set_run(dsn, ctx.run_id, dbt_status="failed")
-        raise _warehouse_failed(str(exc)) from None
+        raise _build_failed(dsn, ctx, exc.result) from None
     except BaseException:
         builder.restore()
         raise
@@ -496,7 +497,7 @@ class _MartsBuild:
         self.elapsed = 0.0
 
     def build(self, included: frozenset[int]) -> Any:
-        from edustat.transform import dbt_build
+        from edustat.transform import FailedNode, dbt_build
 
         dsn = self.ctx.dsn()
         self._set_statuses({c.submission_id: "accepted" if c.submission_id in included
@@ -506,6 +507,7 @@ class _MartsBuild:
         else:
             publish.clone_to_next(dsn)
         scope_var = self.scope.dbt_var()
+        server_started = _server_started(dsn)
         result = dbt_build(
             dsn, self.ctx.settings.dbt_target,
             vars=self.dbt_vars | {"marts_schema": publish.NEXT}
@@ -516,6 +518,11 @@ class _MartsBuild:
             exclude=None if self.scope.full else "resource_type:seed")
         self.builds += 1
         self.elapsed += result.elapsed
+        if not result.ok and _server_started(dsn) != server_started:
+            # Whatever dbt said, the warehouse restarted under it: not the data's fault.
+            result = dataclasses.replace(result, failed=(*result.failed, FailedNode(
+                "warehouse", "warehouse", "invocation", "error",
+                "the warehouse restarted during the build")))
         return result
 
     def _set_statuses(self, statuses: dict[int, str]) -> None:
@@ -529,8 +536,13 @@ class _MartsBuild:
                 (list(statuses), list(statuses.values())))
 
     def restore(self) -> None:
-        """The statuses as found: the next night takes the same candidates up again."""
-        self._set_statuses({c.submission_id: c.status for c in self.candidates})
+        """The statuses as found: the next night takes the same candidates up again. Best
+        effort: when the warehouse is gone, the next night's candidates are the same anyway
+        (a temporarily held file is still unpublished)."""
+        try:
+            self._set_statuses({c.submission_id: c.status for c in self.candidates})
+        except psycopg.Error as exc:
+            log.warning("could not restore the candidates' statuses: %s", exc)
 
     def settle(self, conn: psycopg.Connection, culprits: dict[int, Any], fingerprint: str
                ) -> None:
@@ -549,8 +561,25 @@ class _MartsBuild:
                        WHERE submission_id = %s""", (c.submission_id,))
 
 
+def _server_started(dsn: str, wait_seconds: float = 60.0) -> Any:
+    """When the warehouse server started (None when it does not answer within the wait): a
+    different value after a failed build means it restarted during it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with psycopg.connect(dsn, connect_timeout=5) as conn:
+                return conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+        except psycopg.OperationalError:
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(1)
+
+
 def _build_failed(dsn: str, ctx: RunContext, result: Any) -> RuntimeError:
-    _set_run(dsn, ctx.run_id, dbt_status="failed")
+    try:
+        _set_run(dsn, ctx.run_id, dbt_status="failed")
+    except psycopg.Error as exc:  # the warehouse may be what failed: the line still goes out
+        log.warning("could not record the failed build: %s", exc)
     if isolation.platform_failure(result):
         return _warehouse_failed(isolation.failure_text(result))
     # marts_next stays for the engineer to inspect; yesterday's marts keep serving.

@@ -45,7 +45,8 @@ _PLATFORM_MARKERS = (
     "terminating connection", "connection refused", "the database system is",
     "no connection to the server", "connection already closed", "could not receive data",
     "could not send data", "ssl syscall", "no space left on device", "disk quota exceeded",
-    "could not extend file", "could not write", "too many connections",
+    "could not extend file", "could not write", "too many connections", "out of memory",
+    "deadlock detected", "canceling statement due to", "lock timeout",
 )
 _REASON_CHARS = 1000
 
@@ -60,6 +61,10 @@ class Candidate:
 
 class WarehouseFailure(RuntimeError):
     """The build failed for a reason of the warehouse (connection, disk), not of the data."""
+
+    def __init__(self, result: DbtResult) -> None:
+        super().__init__(failure_text(result))
+        self.result = result
 
 
 def candidates(conn: psycopg.Connection, fingerprint: str) -> list[Candidate]:
@@ -137,7 +142,7 @@ class _Search:
         self.builds += 1
         result = self.trial(included)
         if not result.ok and platform_failure(result):
-            raise WarehouseFailure(failure_text(result))
+            raise WarehouseFailure(result)
         self.last_ok = included if result.ok else None
         log.info("isolation build %s with %s candidates: %s", self.builds, len(included),
                  "ok" if result.ok else "failed")
