@@ -588,10 +588,10 @@ def _build_failed(dsn: str, ctx: RunContext, result: Any) -> RuntimeError:
 
 def _warehouse_failed(detail: str) -> RuntimeError:
     return RuntimeError(
-        "dbt 构建因数据仓库故障（连接中断或磁盘已满）未完成，昨日的 marts 继续服务，"
-        "下次运行会重建 / "
-        f"the dbt build did not finish because of the warehouse (connection lost or disk "
-        f"full); yesterday's marts keep serving and the next run rebuilds: {detail}")
+        "dbt 构建因运行环境故障（数据仓库连接中断、磁盘已满等）而非数据问题未完成，昨日的 marts "
+        "继续服务，下次运行会重建 / the dbt build did not finish because of the platform, not "
+        "the data (warehouse connection lost, disk full, ...); yesterday's marts keep serving "
+        f"and the next run rebuilds: {detail}")
 
 
 def _docs_stale(target: Path) -> bool:

@@ -24,23 +24,16 @@ from edustat.config import load_settings
 
 
 def _fill(path: Path) -> None:
-    block = b"\0" * (1 << 20)
-    with path.open("wb") as fh:
-        try:
-            while True:
-                fh.write(block)
-                fh.flush()
-        except OSError as exc:
-            if exc.errno != errno.ENOSPC:
-                raise
-    # Whatever single blocks are left too: the disk is full to the byte.
-    with path.open("ab") as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 4096)
-                fh.flush()
-        except OSError:
-            pass
+    """Write until the disk has not a byte left (big blocks, then small ones)."""
+    with path.open("wb", buffering=0) as fh:
+        for size in (1 << 20, 4096, 1):
+            block = b"\0" * size
+            try:
+                while True:
+                    fh.write(block)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
 
 
 def _attempt(step, ctx) -> dict:
