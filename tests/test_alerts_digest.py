@@ -194,7 +194,8 @@ def test_warnings_duplicates_and_counts(
     assert "本次：通过 2 个，退回 2 个，有警告 1 个，逾期未报 41 个，重复文件 1 个。" in zh
     assert "城北区（630105）" in zh.split("【已通过】")[1]
     assert digest.fields["counts"] == {
-        "accepted": 2, "rejected": 2, "accepted_with_warnings": 1, "late": 41, "duplicates": 1,
+        "accepted": 2, "rejected": 2, "held": 0, "accepted_with_warnings": 1, "late": 41,
+        "duplicates": 1,
     }
     rejected = {r["county_code"]: r for r in digest.fields["rejected"]}
     checks = rejected["630103"]["checks"]
