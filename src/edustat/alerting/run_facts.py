@@ -139,10 +139,11 @@ ORDER BY v.submission_id, (v.severity = 'critical') DESC, failing DESC, v.check_
 
 # What each expected county has for the late years. A file without a year is either not
 # decided yet (it may be the missing one: not late) or unreadable (the county tried: it
-# counts as a rejected attempt for every late year).
+# counts as a rejected attempt for every late year). A held file is the county's valid
+# submission, held back by the platform: not late.
 _RECEIVED_SQL = """
 SELECT county_code, school_year,
-       bool_or(status IN ('accepted', 'received')) AS has_live,
+       bool_or(status IN ('accepted', 'received', 'held')) AS has_live,
        bool_or(status = 'rejected') AS has_rejected
 FROM ops.submissions
 WHERE county_code = ANY(%(counties)s)
