@@ -11,7 +11,6 @@ private mount namespace (`unshare`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,9 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import psycopg
 import pytest
@@ -33,44 +30,18 @@ from edustat.config import load_settings
 from edustat.warehouse import embedded
 from edustat.warehouse.connection import create_database_if_missing, with_database
 from edustat_synth.generate import generate
-from reference_indicators import county_cvs
 from support.landing import land
+from support.marts_check import assert_cvs_match, fingerprint
+from support.receiver import json_receiver
 from support.rows import accepted_rows, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver() -> Iterator[str]:
-    _Receiver.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"json://127.0.0.1:{server.server_port}/edustat"
-    finally:
-        server.shutdown()
-
-
-def _marts(dsn: str) -> dict[str, str]:
-    with psycopg.connect(dsn) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'")]
-        return {t: hashlib.sha256("\n".join(sorted(
-            r[0] for r in conn.execute(f'SELECT t::text FROM marts."{t}" t'))).encode()
-        ).hexdigest() for t in tables}
+def receiver() -> Iterator[tuple[str, list[dict]]]:
+    with json_receiver() as (url, received):
+        yield url, received
 
 
 def _dbt_building(dsn: str) -> bool:
@@ -81,7 +52,7 @@ def _dbt_building(dsn: str) -> bool:
 
 
 def test_warehouse_restarted_during_dbt_fails_clean_and_the_next_run_completes(
-        tmp_path: Path, receiver: str) -> None:
+        tmp_path: Path, receiver: tuple[str, list[dict]]) -> None:
     pgdata = tmp_path / "pgdata"
     server = embedded.ensure_running(pgdata)
     try:
@@ -90,7 +61,7 @@ def test_warehouse_restarted_during_dbt_fails_clean_and_the_next_run_completes(
         landing = tmp_path / "landing"
         generate("63", [2025], landing, seed=9, counties=2)
         settings = load_settings({"EDUSTAT_HOME": str(tmp_path / "home"),
-                                  "EDUSTAT_WAREHOUSE_DSN": dsn, "EDUSTAT_ALERT_URLS": receiver})
+                                  "EDUSTAT_WAREHOUSE_DSN": dsn, "EDUSTAT_ALERT_URLS": receiver[0]})
         night = pipeline.RunContext("night-1", datetime.now(UTC), landing, settings=settings)
         for step in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
                      pipeline.decide):
@@ -130,33 +101,13 @@ def test_warehouse_restarted_during_dbt_fails_clean_and_the_next_run_completes(
                                         "logical_date": night.logical_date})
         alerts.send(digest, settings.alert_urls)
         assert any(m["edustat"]["error"].startswith(f"RuntimeError: {line[:200]}")
-                   for m in _Receiver.received)
+                   for m in receiver[1])
 
         retry = pipeline.build_marts(night)
         assert retry["dbt"] == "success"
-        _assert_cvs(dsn)
+        assert_cvs_match(dsn)
     finally:
         embedded.stop(pgdata)
-
-
-def _assert_cvs(dsn: str) -> None:
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT r.* FROM raw.school_rows r JOIN ops.submissions s
-                       USING (submission_id) WHERE s.status = 'accepted'""")
-        names = [c.name for c in cur.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        got = {(r[0], r[1], r[2], r[3]): float(r[4]) if r[4] is not None else None
-               for r in conn.execute(
-                   """SELECT school_year, county_code, section, indicator, cv
-                      FROM marts.county_indicator_cv WHERE method = '2017'
-                        AND indicator <> 'composite'""")}
-    expected = county_cvs(rows)
-    assert set(got) == set(expected)
-    for key, exp in expected.items():
-        want = exp["cv"]
-        assert (got[key] is None) == (want is None), key
-        if want is not None:
-            assert abs(got[key] - want) <= 1e-9 * max(1.0, abs(want)), key
 
 
 class _Lines:
@@ -205,7 +156,7 @@ def test_a_full_disk_fails_the_night_clean_and_loses_no_file(warehouse: str,
     lines = _Lines(child.stderr)
     try:
         lines.wait_for("night 1 done", 600)
-        before = _marts(warehouse)
+        before = fingerprint(warehouse)
         # Night 2: the faulty county's file (to reject: its quarantine copy meets the full
         # disk) and a correction by the good county.
         rejected = land(held_back, landing / faulty_county / held_back.name, night2)
@@ -219,7 +170,7 @@ def test_a_full_disk_fails_the_night_clean_and_loses_no_file(warehouse: str,
         # The night failed: the rejected file is still whole in the landing, nothing new is
         # published.
         assert rejected.read_bytes() == original
-        assert _marts(warehouse) == before
+        assert fingerprint(warehouse) == before
         with psycopg.connect(warehouse) as conn:
             report = conn.execute("SELECT report_path FROM ops.submissions"
                                   " WHERE status = 'rejected'").fetchone()
@@ -249,4 +200,4 @@ def test_a_full_disk_fails_the_night_clean_and_loses_no_file(warehouse: str,
                                 " WHERE status = 'rejected'").fetchone()[0]
     assert reported
     assert statuses[correction.name] == "accepted"
-    assert _marts(warehouse) != before
+    assert fingerprint(warehouse) != before

@@ -21,19 +21,14 @@ The tests run in order on one warehouse, as consecutive nights do.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import psutil
 import psycopg
@@ -45,27 +40,15 @@ from edustat.intake import landing as landing_mod
 from edustat.intake import rejection_report
 from edustat.validation import history
 from edustat_synth.generate import generate
-from reference_indicators import county_cvs
 from support.crash import KillPoint, run_killed
+from support.marts_check import assert_cvs_match, fingerprint
+from support.receiver import json_receiver
 from support.rows import accepted_rows, write_csv
 
 pytestmark = pytest.mark.e2e
 
 EDUSTAT = str(Path(sys.executable).parent / "edustat")
 GBK_NAME = "更正报表.csv".encode("gbk")
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -76,26 +59,24 @@ def province(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     home = tmp_path_factory.mktemp("home")
     landing = home / "landing"
     summary = generate("64", [2025], landing, seed=21, counties=4)
-    env = dict(os.environ, EDUSTAT_HOME=str(home),
-               EDUSTAT_WAREHOUSE_DSN=with_database(pg_server, name),
-               EDUSTAT_ALERT_URLS=f"json://127.0.0.1:{server.server_port}/edustat")
-    state = {"env": env, "dsn": env["EDUSTAT_WAREHOUSE_DSN"], "home": home,
-             "landing": landing, "counties": summary.counties,
-             "settings": load_settings(env)}
-    # The first night, in-process: the province's files as the platform knows them.
-    first = _ctx(state, "night-1")
-    for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
-                  pipeline.decide, pipeline.build_marts, pipeline.finalize):
-        stage(first)
     try:
-        yield state
+        with json_receiver() as (url, received):
+            env = dict(os.environ, EDUSTAT_HOME=str(home),
+                       EDUSTAT_WAREHOUSE_DSN=with_database(pg_server, name),
+                       EDUSTAT_ALERT_URLS=url)
+            state = {"env": env, "dsn": env["EDUSTAT_WAREHOUSE_DSN"], "home": home,
+                     "landing": landing, "counties": summary.counties,
+                     "received": received, "settings": load_settings(env)}
+            # The first night, in-process: the province's files as the platform knows them.
+            first = _ctx(state, "night-1")
+            for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
+                          pipeline.decide, pipeline.build_marts, pipeline.finalize):
+                stage(first)
+            yield state
     finally:
-        server.shutdown()
         with psycopg.connect(pg_server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -118,15 +99,6 @@ def _clash(state: dict) -> list[dict]:
     return [row | {"county_code": d} for row in accepted_rows(state["dsn"], a)]
 
 
-def _marts(dsn: str) -> dict[str, str]:
-    with psycopg.connect(dsn) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'")]
-        return {t: hashlib.sha256("\n".join(sorted(
-            r[0] for r in conn.execute(f'SELECT t::text FROM marts."{t}" t'))).encode()
-        ).hexdigest() for t in tables}
-
-
 def _books(dsn: str, school: str) -> Decimal:
     with psycopg.connect(dsn) as conn:
         return conn.execute("SELECT sum(books_per_student * students) FROM"
@@ -134,8 +106,9 @@ def _books(dsn: str, school: str) -> Decimal:
                             (school,)).fetchone()[0]
 
 
-def _digest() -> dict:
-    return _Receiver.received[-1]["edustat"]
+def _digest(state: dict) -> dict:
+    """The structured fields of the last digest the receiver got."""
+    return state["received"][-1]["edustat"]
 
 
 def test_one_night_with_a_typo_a_gbk_name_an_arriving_file_and_a_breaking_file(
@@ -185,10 +158,10 @@ def test_one_night_with_a_typo_a_gbk_name_an_arriving_file_and_a_breaking_file(
     assert abs(_books(dsn, fixed["school_code"]) - Decimal(fixed["books"])) < Decimal("1e-9")
     assert accepted_rows(dsn, b) == before_b
     assert statuses == {a: "accepted", b: "accepted", c: "accepted", d: "held"}
-    fields = _digest()
+    fields = _digest(province)
     assert [x["county_code"] for x in fields["rejected"]] == [b]
     assert [x["county_code"] for x in fields["held"]] == [d]
-    province["after_night_2"] = _marts(dsn)
+    province["after_night_2"] = fingerprint(dsn)
 
 
 def _gone(pids: list[int], seconds: float = 10) -> bool:
@@ -281,9 +254,9 @@ def test_a_night_killed_between_every_commit_recovers_step_by_step(
     assert [p.name for p in Path(folder).iterdir() if p.suffix == ".csv" and "三报" in p.name]
 
     # The closing step dies after claiming tonight's decisions, before its digest went out.
-    sent = len(_Receiver.received)
+    sent = len(province["received"])
     assert run_killed(lambda: pipeline.finalize(night), KillPoint(alerts, "send")) == -9
-    assert len(_Receiver.received) == sent
+    assert len(province["received"]) == sent
     assert {r[0] for r in tonight("SELECT announced_run_id FROM ops.submissions"
                                   " WHERE decided_run_id = {run}")} == {"night-3"}
 
@@ -322,7 +295,7 @@ def test_the_task_killed_during_dbt_leaves_nothing_and_the_next_night_completes(
         if run.poll() is None:
             run.kill()
     assert _open_transactions(dsn) == 0 and pipeline.night_in_progress(dsn) is None
-    assert _marts(dsn) == province["after_night_2"]  # nothing half-published
+    assert fingerprint(dsn) == province["after_night_2"]  # nothing half-published
 
     _run(province)
     with psycopg.connect(dsn) as conn:
@@ -348,7 +321,7 @@ def test_the_task_killed_during_dbt_leaves_nothing_and_the_next_night_completes(
     assert all(Path(r).exists() for (r,) in reports)
     assert files == {"补报.csv": "accepted", "三报.csv": "rejected"}
     # Night 3's decisions, whose digest never went out, are in this night's.
-    fields = _digest()
+    fields = _digest(province)
     assert {x["county_code"] for x in fields["rejected"]} == {a}
     assert {x["county_code"] for x in fields["accepted"]} == {c}
     with psycopg.connect(dsn) as conn:
@@ -357,40 +330,4 @@ def test_the_task_killed_during_dbt_leaves_nothing_and_the_next_night_completes(
     assert held == ("held",)  # not retried on an unchanged project
     school, books = province["complete"]
     assert abs(_books(dsn, school) - books) < Decimal("1e-9")
-    _assert_marts_equal_an_independent_computation(dsn)
-
-
-def _current_rows(dsn: str) -> list[dict]:
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""
-            SELECT r.* FROM raw.school_rows r
-            JOIN (SELECT DISTINCT ON (county_code, school_year) submission_id
-                  FROM ops.submissions WHERE status = 'accepted'
-                  ORDER BY county_code, school_year, received_at DESC, submission_id DESC) c
-              USING (submission_id)""")
-        names = [col.name for col in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
-
-
-def _assert_marts_equal_an_independent_computation(dsn: str) -> None:
-    expected = county_cvs(_current_rows(dsn))
-    with psycopg.connect(dsn) as conn:
-        got = {(r[0], r[1], r[2], r[3]): r[4:] for r in conn.execute(
-            """SELECT school_year, county_code, section, indicator, schools, students,
-                      county_value, std_dev, cv
-               FROM marts.county_indicator_cv WHERE method = '2017'
-                 AND indicator <> 'composite'""")}
-    assert set(got) == set(expected)
-    for key, exp in expected.items():
-        schools, students, value, std, cv = got[key]
-        assert schools == exp["schools"], key
-        assert float(students) == exp["students"], key
-        assert _close(float(value), exp["county_value"]), key
-        assert _close(float(std), exp["std_dev"]), key
-        assert _close(None if cv is None else float(cv), exp["cv"]), key
+    assert_cvs_match(dsn)

@@ -10,15 +10,12 @@ Real Postgres, real steps; the other night runs in a forked process.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import psycopg
 import pytest
@@ -28,6 +25,7 @@ from edustat.config import load_settings
 from edustat.intake import landing
 from edustat_synth.generate import generate
 from support.crash import KillPoint, run_killed
+from support.receiver import json_receiver
 
 NIGHT = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -136,29 +134,16 @@ def test_a_killed_night_frees_the_warehouse_and_the_next_closes_it(
     assert "night-B" in note
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[dict]]]:
-    _Receiver.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"json://127.0.0.1:{server.server_port}/edustat", _Receiver.received
-    finally:
-        server.shutdown()
+    with json_receiver() as (url, received):
+        yield url, received
+
+
+def _intake(ctx: pipeline.RunContext) -> None:
+    for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
+                  pipeline.decide):
+        stage(ctx)
 
 
 def _digest_fields(messages: list[dict]) -> dict:
@@ -173,9 +158,7 @@ def test_a_crashed_nights_decisions_are_announced_by_the_next_digest(
     landing_dir = tmp_path / "landing"
     summary = generate("63", [2025], landing_dir, seed=8, counties=2, faulty=1)
     crashed = _ctx(settings, "night-A", landing_dir)
-    for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
-                  pipeline.decide):
-        stage(crashed)
+    _intake(crashed)
     # Its closing step dies after claiming the decisions, before its digest goes out.
     from edustat import alerts
 
@@ -183,9 +166,7 @@ def test_a_crashed_nights_decisions_are_announced_by_the_next_digest(
     assert receiver[1] == []
 
     nxt = _ctx(settings, "night-B", landing_dir)
-    for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
-                  pipeline.decide):
-        stage(nxt)
+    _intake(nxt)
     pipeline.finalize(nxt)
     fields = _digest_fields(receiver[1])
     faulty = summary.faulty[0].county_code
@@ -199,9 +180,7 @@ def test_a_crashed_nights_decisions_are_announced_by_the_next_digest(
     assert announced == {"night-B"}
     # Announced once: the night after has nothing more to say about them.
     last = _ctx(settings, "night-C", landing_dir)
-    for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
-                  pipeline.decide):
-        stage(last)
+    _intake(last)
     pipeline.finalize(last)
     fields = _digest_fields(receiver[1])
     assert fields["run_id"] == "night-C"
