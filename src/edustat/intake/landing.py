@@ -86,14 +86,13 @@ class DiscoveryResult:
     duplicates: int = 0
 
 
-def scan(landing: Path, settled_before: datetime | None = None) -> LandingScan:
+def scan(landing: Path, settled_before: datetime) -> LandingScan:
     """Every candidate file, split into settled (oldest first, so a later file of a night gets
-    the later id) and arriving. `settled_before`: the latest mtime a settled file may have;
-    None takes every file whatever its age (tests, tools)."""
+    the later id) and arriving. `settled_before`: the latest mtime a settled file may have."""
     result = LandingScan()
     if not landing.is_dir():
         return result
-    cutoff_ns = None if settled_before is None else int(settled_before.timestamp() * 1e9)
+    cutoff_ns = int(settled_before.timestamp() * 1e9)
     candidates: list[LandedFile] = []
     identities: dict[tuple[int, int], LandedFile] = {}
     for county_dir in sorted(p for p in landing.iterdir() if p.is_dir()):
@@ -105,7 +104,7 @@ def scan(landing: Path, settled_before: datetime | None = None) -> LandingScan:
                 continue
             st = entry.stat()
             landed = LandedFile(entry, shown(county_dir.name), st.st_size, st.st_mtime_ns)
-            if cutoff_ns is not None and st.st_mtime_ns > cutoff_ns:
+            if st.st_mtime_ns > cutoff_ns:
                 result.arriving.append((landed, "recent"))
                 continue
             candidates.append(landed)
