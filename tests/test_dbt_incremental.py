@@ -12,8 +12,9 @@ county-years a night changed, and what it publishes equals a rebuild from scratc
 - Reports follow the same rule: the counties of every night whose reports were not built
   (a failed night included), in their year and every later year.
 - The tests of an incremental build look at its county-years only, yet a changed county that
-  takes an unchanged county's school code still fails the build: yesterday's marts keep
-  serving and the county-year stays pending.
+  takes an unchanged county's school code still fails them: the night holds that county-year
+  back (status held, dbt's error kept), its previous file keeps serving, and an unchanged
+  project does not retry it the next night.
 """
 
 from __future__ import annotations
@@ -201,12 +202,23 @@ def test_incremental_night_rebuilds_only_what_the_change_touches(
     # 城西区 resends 2023 with one school under 城东区's code: valid alone, a duplicate grain.
     clash = county_c()
     clash[0]["school_code"] = "6301020001"
-    WarehouseWriter(dsn, "night-3").submit(C, 2023, clash, received_at=later(2))
-    with pytest.raises(RuntimeError, match="unique_combination_school_indicators"):
-        pipeline.build_marts(_ctx(settings, "night-3"))
+    held = WarehouseWriter(dsn, "night-3").submit(C, 2023, clash, received_at=later(2))
+    built = pipeline.build_marts(_ctx(settings, "night-3"))
+    assert built["held"] == 1 and built["builds"] == 2, built  # tonight's, then none held
     assert fetch(dsn, "marts.school_indicators", GRAINS["school_indicators"]) == \
         incremental["school_indicators"]
-    assert (C, 2023) in _plan(dsn, build_scope.project_fingerprint(PROJECT_DIR, {
+    with psycopg.connect(dsn) as conn:
+        status, reason, run = conn.execute(
+            "SELECT status, held_reason, held_run_id FROM ops.submissions"
+            " WHERE submission_id = %s", (held,)).fetchone()
+        mart = conn.execute(
+            "SELECT status, last_held_submission_id, accepted_submission_id IS NOT NULL"
+            " FROM marts.submission_status WHERE county_code = %s AND school_year = 2023",
+            (C,)).fetchone()
+    assert (status, run) == ("held", "night-3")
+    assert "unique_combination_school_indicators" in reason
+    assert mart == ("held", held, True)
+    assert (C, 2023) not in _plan(dsn, build_scope.project_fingerprint(PROJECT_DIR, {
         "jurisdiction": []})).keys
 
 

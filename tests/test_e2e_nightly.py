@@ -15,23 +15,21 @@ Protects the platform's promises as a county and a ministry see them:
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
 
 import psycopg
 import pytest
 
 from edustat_synth.generate import generate
-from reference_indicators import county_cvs
+from support.landing import land, settle
+from support.marts_check import assert_cvs_match, fingerprint
+from support.receiver import json_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -40,28 +38,10 @@ YEARS = [2024, 2025]
 COUNTIES = 8
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).received.append(json.loads(body or b"{}"))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[tuple[str, list[dict]]]:
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"json://127.0.0.1:{server.server_port}/edustat", _Receiver.received
-    finally:
-        server.shutdown()
+    with json_receiver() as (url, received):
+        yield url, received
 
 
 @pytest.fixture(scope="module")
@@ -93,36 +73,6 @@ def _run(night: dict) -> subprocess.CompletedProcess:
                           timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return proc
-
-
-def _marts_fingerprint(dsn: str) -> dict[str, str]:
-    with psycopg.connect(dsn) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
-            " ORDER BY 1")]
-        out = {}
-        for table in tables:
-            rows = conn.execute(f'SELECT t::text FROM marts."{table}" t').fetchall()
-            out[table] = hashlib.sha256("\n".join(sorted(r[0] for r in rows)).encode()).hexdigest()
-    return out
-
-
-def _current_rows(dsn: str) -> list[dict]:
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("""
-            SELECT r.* FROM raw.school_rows r
-            JOIN (SELECT DISTINCT ON (county_code, school_year) submission_id
-                  FROM ops.submissions WHERE status = 'accepted'
-                  ORDER BY county_code, school_year, received_at DESC, submission_id DESC) c
-              USING (submission_id)""")
-        names = [d.name for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
 
 def test_first_night_accepts_good_files_and_rejects_faulty_ones(night: dict,
@@ -189,36 +139,19 @@ def test_the_night_publishes_a_site_with_counts_pdfs_and_no_file_urls(night: dic
 
 
 def test_marts_equal_an_independent_computation(night: dict) -> None:
-    expected = county_cvs(_current_rows(night["dsn"]))
-    with psycopg.connect(night["dsn"]) as conn:
-        got = {
-            (r[0], r[1], r[2], r[3]): r[4:]
-            for r in conn.execute(
-                """SELECT school_year, county_code, section, indicator, schools, students,
-                          county_value, std_dev, cv
-                   FROM marts.county_indicator_cv WHERE method = '2017'
-                     AND indicator <> 'composite'""")
-        }
-    assert set(got) == set(expected)
-    for key, exp in expected.items():
-        schools, students, value, std, cv = got[key]
-        assert schools == exp["schools"], key
-        assert float(students) == exp["students"], key
-        assert _close(float(value), exp["county_value"]), key
-        assert _close(float(std), exp["std_dev"]), key
-        assert _close(None if cv is None else float(cv), exp["cv"]), key
+    assert_cvs_match(night["dsn"])
 
 
 def test_same_night_again_changes_nothing(night: dict) -> None:
-    before = _marts_fingerprint(night["dsn"])
+    before = fingerprint(night["dsn"])
     with psycopg.connect(night["dsn"]) as conn:
         subs = conn.execute("SELECT count(*) FROM ops.submissions").fetchone()[0]
     # The same bytes under another name are one submission too.
     county = night["summary"].counties[0]
     original = sorted((night["landing"] / county).iterdir())[0]
-    shutil.copy(original, original.with_name("再次报送-" + original.name))
+    land(original, original.with_name("再次报送-" + original.name), datetime.now(UTC))
     _run(night)
-    after = _marts_fingerprint(night["dsn"])
+    after = fingerprint(night["dsn"])
     with psycopg.connect(night["dsn"]) as conn:
         rows = dict(conn.execute(
             "SELECT status, count(*) FROM ops.submissions WHERE submission_id > %s GROUP BY 1",
@@ -248,11 +181,13 @@ def test_resubmissions_replace_one_county_year_and_bad_ones_cost_nothing(night: 
     clean = generate("63", YEARS, night["home"] / "clean", seed=11, faulty=0,
                      counties=[faulty.county_code])
     corrected = next(p for p in clean.files if str(faulty.year) in p.name)
-    shutil.copy(corrected, night["landing"] / faulty.county_code / ("更正-" + corrected.name))
+    land(corrected, night["landing"] / faulty.county_code / ("更正-" + corrected.name),
+         datetime.now(UTC))
     # 2) a good county sends a broken 2025 file (text in a count column): rejected, nothing lost
     broken_src = next(p for p in sorted((night["landing"] / good).iterdir()) if "2025" in p.name)
     broken = night["landing"] / good / ("重报-" + broken_src.name.replace(".xlsx", ".csv"))
     _write_broken_csv(dsn, good_2025_id, broken)
+    settle(broken, datetime.now(UTC))
     _run(night)
     with psycopg.connect(dsn) as conn:
         fixed = conn.execute(

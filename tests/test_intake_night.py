@@ -20,6 +20,7 @@ from edustat import pipeline
 from edustat.config import load_settings
 from edustat.summary import status_rows
 from edustat_synth.generate import generate
+from support.landing import land, settle
 
 CORPUS = Path(__file__).parent / "corpus" / "hostile"
 HOSTILE = {
@@ -40,12 +41,9 @@ def night(warehouse: str, tmp_path: Path) -> dict:
     # Hostile files land in a fifth county's folder; a good file sits in the wrong folder.
     hostile_county = "632857" if "632857" not in counties else "632801"
     for name in HOSTILE:
-        target = landing / hostile_county / f"攻击 ..{name}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(CORPUS / name, target)
+        land(CORPUS / name, landing / hostile_county / f"攻击 ..{name}", NIGHTS[0])
     misplaced = next(p for p in summary.files if "2025" in p.name and counties[0] in str(p))
-    (landing / "630000").mkdir()
-    shutil.copy(misplaced, landing / "630000" / misplaced.name)
+    land(misplaced, landing / "630000" / misplaced.name, NIGHTS[0])
     settings = load_settings({"EDUSTAT_HOME": str(tmp_path / "home"),
                               "EDUSTAT_WAREHOUSE_DSN": warehouse,
                               "EDUSTAT_JURISDICTION": "63"})
@@ -53,8 +51,11 @@ def night(warehouse: str, tmp_path: Path) -> dict:
             "hostile_county": hostile_county, "dsn": warehouse}
 
 
+NIGHTS = [datetime(2026, 3, day, tzinfo=UTC) for day in (1, 2)]
+
+
 def _ctx(night: dict, run_id: str, day: int) -> pipeline.RunContext:
-    return pipeline.RunContext(run_id=run_id, logical_date=datetime(2026, 3, day, tzinfo=UTC),
+    return pipeline.RunContext(run_id=run_id, logical_date=NIGHTS[day - 1],
                                landing=night["landing"], settings=night["settings"])
 
 
@@ -117,7 +118,8 @@ def test_status_lists_missing_counties_and_yoy_warnings_reach_ops(night: dict) -
         sid = conn.execute(
             """SELECT submission_id FROM ops.submissions WHERE county_code = %s
                AND school_year = 2025 AND status = 'accepted'""", (county,)).fetchone()[0]
-    _write_doubled(night["dsn"], sid, night["landing"] / county / "2026.csv")
+    settle(_write_doubled(night["dsn"], sid, night["landing"] / county / "2026.csv"),
+           NIGHTS[1])
     _intake(_ctx(night, "night-2", 2))
     with psycopg.connect(night["dsn"]) as conn:
         status, warnings = conn.execute(
@@ -128,7 +130,7 @@ def test_status_lists_missing_counties_and_yoy_warnings_reach_ops(night: dict) -
     assert "enrolment_change" in warnings
 
 
-def _write_doubled(dsn: str, submission_id: int, path: Path) -> None:
+def _write_doubled(dsn: str, submission_id: int, path: Path) -> Path:
     import csv
 
     from edustat.columns import COLUMNS
@@ -147,3 +149,4 @@ def _write_doubled(dsn: str, submission_id: int, path: Path) -> None:
             for key in doubled:
                 values[key] = str(int(values[key]) * 3)
             writer.writerow([values[k] or "" for k in keys])
+    return path

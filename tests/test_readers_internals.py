@@ -1,7 +1,8 @@
 """Protects the pieces under read_submission: value normalisation rules, the streaming sheet
 scanner (same answer whatever the chunking), zip verification of stored members, the heavy
-million-<row> sheet, a reproducible corpus, and rows that load into raw.school_rows as is
-(through the COPY text the read workers build, tabs, newlines and backslashes included).
+million-<row> sheet, a reproducible corpus, rows that load into raw.school_rows as is
+(through the COPY text the read workers build, tabs, newlines and backslashes included), and
+the one place a file's school year is decided (file_year).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from corpus.make_corpus import (
 )
 from edustat.columns import KEYS
 from edustat.intake.normalize import is_blank, normalize_value, render_number
-from edustat.intake.readers import ReadLimits, read_submission
+from edustat.intake.readers import ReadLimits, file_year, read_submission
 from edustat.intake.sheetscan import CellMark, SheetScanner
 from edustat.intake.table import Table, build_table
 from edustat.warehouse.load import copy_school_rows, school_rows_payload
@@ -216,3 +217,15 @@ def test_many_formulas_in_one_column_are_summarised() -> None:
         ("formula_cell", "books", 5, "Y2")
     ]
     assert "共有 25 个公式单元格" in summary[0].message_zh
+
+
+@pytest.mark.parametrize(("years", "expected"), [
+    (["2024", "2024", "2023"], 2024),
+    (["2023", "2024", "2024", "2023"], 2023),  # a tie: the earlier year
+    (["2024", None, "x", "20245", "24"], 2024),  # only 4-digit years count
+    ([None, "两千"], None),
+])
+def test_the_files_year_is_its_most_common_year(years: list, expected: int | None) -> None:
+    import pandas as pd
+
+    assert file_year(pd.DataFrame({"school_year": pd.Series(years, dtype=object)})) == expected

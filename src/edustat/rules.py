@@ -208,4 +208,184 @@ def _cross_field_rules() -> list[Rule]:
     return rules
 
 
-RULES: tuple[Rule, ...] = (*_type_rules(), *_cross_field_rules())
+# ---------------------------------------------------------------------------------------------
+# Plausibility bounds: how much of each count, area and amount a school can hold.
+#
+# The type rules accept any non-negative number, and a slipped key (图书 45000 typed 450000000)
+# is still a number: without an upper bound it would pass validation, skew every indicator of
+# its county and, past int4, break the marts build for the whole night. Each bound below is
+#     value ≤ per_student × students + per_school
+# where `students` is the school's (primary + junior + senior, for school-wide assets) or its
+# section's; the per-school part keeps the smallest schools (a 教学点 with 5 pupils still has a
+# classroom and a playground) from being judged on a per-student ratio alone. A `critical`
+# bound is what no real school reaches (the file is rejected: the county must check the
+# digits); a `warning` bound is what few schools reach (accepted, the county is asked to check).
+# Reference values are the 2017 县域义务教育优质均衡发展督导评估办法 thresholds and the national
+# averages of 教育统计 (methodology.md); the margins are wide on purpose: a bound that fires
+# on real data costs a county a rejected file, one that is too wide costs only a skewed figure.
+# The largest count any bound allows (30,000 students per section × 3 × 1,000 books + 200,000)
+# stays far inside the 9 digits staging casts (dbt_project/macros/staging_casts.sql).
+# ---------------------------------------------------------------------------------------------
+
+SCHOOL_STUDENTS = "school_students"  # frame column: primary + junior + senior of the row
+_BASIS_ZH = {SCHOOL_STUDENTS: "全校在校生数", "primary_students": "小学在校生数",
+             "junior_students": "初中在校生数"}
+_BASIS_EN = {SCHOOL_STUDENTS: "the school's students", "primary_students": "primary students",
+             "junior_students": "junior students"}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`column` ≤ per_student × `students` + per_school, with why that is the limit."""
+
+    column: str
+    severity: Severity
+    per_school: float
+    reason_zh: str
+    reason_en: str
+    per_student: float = 0.0
+    students: str | None = None  # a students key or SCHOOL_STUDENTS; None: per school only
+    check: str | None = None  # the rule id, when one column has two bounds of one severity
+
+    @property
+    def rule_id(self) -> str:
+        prefix = "implausible" if self.severity == "critical" else "unusual"
+        return self.check or f"{prefix}__{self.column}"
+
+    @property
+    def limit_column(self) -> str:
+        """The frame column holding each row's limit (per-student bounds only)."""
+        return f"{self.rule_id}__limit"
+
+    def formula(self) -> tuple[str, str]:
+        if not self.per_student:
+            return f"{self.per_school:g}", f"{self.per_school:g}"
+        basis = self.students or SCHOOL_STUDENTS
+        return (f"{_BASIS_ZH[basis]}×{self.per_student:g}+{self.per_school:g}",
+                f"{self.per_student:g} × {_BASIS_EN[basis]} + {self.per_school:g}")
+
+
+def _per_section(column: str, severity: Severity, per_student: float, per_school: float,
+                 zh: str, en: str, check: str | None = None) -> list[Bound]:
+    """The same bound for the primary_ and junior_ column, against that section's students."""
+    return [Bound(f"{section}_{column}", severity, per_school, zh, en, per_student,
+                  f"{section}_students", None if check is None else f"{check}__{section}")
+            for section in ("primary", "junior")]
+
+
+BOUNDS: tuple[Bound, ...] = (
+    # Students per school and section.
+    *(Bound(f"{s}_students", "critical", 30_000,
+            "全国规模最大的学校一个学段也远不到3万人",
+            "no school in China has 30,000 pupils in one section; the largest multi-campus "
+            "schools report about half that")
+      for s in ("primary", "junior", "senior")),
+    *(Bound(f"{s}_students", "warning", 6_000,
+            "超过6000人的学段极少见（标准规模不超过2000人）",
+            "a section of more than 6,000 is very rare (the standard size is at most 2,000)")
+      for s in ("primary", "junior")),
+    Bound("senior_students", "warning", 10_000, "超过1万人的高中学段极少见",
+          "a senior section of more than 10,000 is very rare"),
+    # Classes, teachers and class sizes of a section, against that section's students.
+    *_per_section("classes", "critical", 1, 0, "每个班至少有1名学生",
+                  "every class has at least one pupil"),
+    *_per_section("teachers", "critical", 1, 50, "专任教师不可能多于学生数再加50人",
+                  "a section cannot have 50 more full-time teachers than pupils"),
+    *_per_section("teachers", "warning", 0.2, 10,
+                  "生师比低于5:1（小规模学校另加10人）很少见，全国平均约为16:1（小学）和13:1（初中）",
+                  "a student-teacher ratio below 5:1 (plus 10 for small schools) is rare; the "
+                  "national ratios are about 16:1 (primary) and 13:1 (junior)"),
+    *_per_section("max_class_size", "critical", 1, 0, "最大班额不可能超过该学段学生总数",
+                  "the largest class cannot exceed the section's pupils",
+                  check="max_class_within_students"),
+    *_per_section("max_class_size", "critical", 0, 150, "没有教室能容纳150人以上的班级",
+                  "no classroom holds a class of more than 150"),
+    *_per_section("max_class_size", "warning", 0, 66, "66人以上为超大班额，已于2019年基本消除",
+                  "classes of more than 66 (超大班额) were eliminated by 2019"),
+    Bound("junior_intake", "critical", 0, "初一新生包含在初中在校生数中",
+          "the grade-1 intake is part of the junior students", 1, "junior_students"),
+    Bound("junior_graduates", "critical", 100,
+          "毕业生为一个年级，不可能超过在校生两倍再加100人",
+          "graduates are one cohort: never twice the current junior students plus 100",
+          2, "junior_students"),
+    Bound("junior_graduates", "warning", 30, "毕业生超过在校生的七成（另加30人）很少见",
+          "graduates above 70 % of the current junior students (plus 30) are rare",
+          0.7, "junior_students"),
+    # School-wide buildings, equipment and rooms, against all the school's students.
+    Bound("teaching_area_m2", "critical", 20_000,
+          "生均教学及辅助用房超过100平方米（另加每校2万）不可能；标准为4.5（小学）/5.8（初中）",
+          "over 100 m² per student (plus 20,000 per school) is impossible; the standard is "
+          "4.5 (primary) / 5.8 (junior)", 100, SCHOOL_STUDENTS),
+    Bound("teaching_area_m2", "warning", 3_000, "生均超过30平方米（另加每校3000）很少见",
+          "over 30 m² per student (plus 3,000 per school) is rare", 30, SCHOOL_STUDENTS),
+    Bound("sports_area_m2", "critical", 60_000,
+          "生均体育场馆超过200平方米（另加每校6万，约三个标准田径场）不可能；标准为7.5/10.2",
+          "over 200 m² per student (plus 60,000 per school, three 400 m tracks) is impossible;"
+          " the standard is 7.5 / 10.2", 200, SCHOOL_STUDENTS),
+    Bound("sports_area_m2", "warning", 20_000, "生均超过50平方米（另加每校2万）很少见",
+          "over 50 m² per student (plus 20,000 per school) is rare", 50, SCHOOL_STUDENTS),
+    Bound("equipment_value_10k_yuan", "critical", 5_000,
+          "生均仪器设备超过10万元（另加每校5000万元）不可能；标准为2000/2500元",
+          "over 100,000 yuan of equipment per student (plus 50 million per school) is "
+          "impossible; the standard is 2,000 / 2,500 yuan", 10, SCHOOL_STUDENTS),
+    Bound("equipment_value_10k_yuan", "warning", 500,
+          "生均超过2万元（另加每校500万元）很少见，请确认单位为万元",
+          "over 20,000 yuan per student (plus 5 million per school) is rare: check the unit "
+          "is 10,000 yuan", 2, SCHOOL_STUDENTS),
+    Bound("books", "critical", 200_000,
+          "生均图书超过1000册（另加每校20万册）不可能；常见为20至50册",
+          "over 1,000 books per student (plus 200,000 per school) is impossible; 20 to 50 is "
+          "usual", 1_000, SCHOOL_STUDENTS),
+    Bound("books", "warning", 30_000, "生均超过200册（另加每校3万册）很少见",
+          "over 200 books per student (plus 30,000 per school) is rare", 200, SCHOOL_STUDENTS),
+    Bound("computers", "critical", 1_000, "每名学生超过5台计算机（另加每校1000台）不可能",
+          "over 5 computers per student (plus 1,000 per school) is impossible", 5,
+          SCHOOL_STUDENTS),
+    Bound("computers", "warning", 100, "每名学生超过1台计算机（另加每校100台）很少见",
+          "over one computer per student (plus 100 per school) is rare", 1, SCHOOL_STUDENTS),
+    *(Bound(rooms, "critical", 50, "教室不可能多于学生数再加50间",
+            "a school cannot have 50 more rooms than pupils", 1, SCHOOL_STUDENTS)
+      for rooms in ("classrooms", "multimedia_classrooms")),
+    Bound("classrooms", "warning", 20, "每间普通教室平均不足20名学生（另加20间）很少见",
+          "fewer than 20 pupils per classroom (beyond 20 rooms) is rare", 0.05,
+          SCHOOL_STUDENTS),
+    *(Bound(rooms, "critical", 20, "专用教室不可能超过每10名学生1间再加20间",
+            "more than one special room per 10 pupils plus 20 is impossible", 0.1,
+            SCHOOL_STUDENTS)
+      for rooms in ("music_rooms", "art_rooms")),
+    *(Bound(rooms, "warning", 5, "每200名学生超过1间（另加5间）很少见；标准为每12个班1间",
+            "more than one per 200 pupils (plus 5) is rare; the standard is one per 12 classes",
+            0.005, SCHOOL_STUDENTS)
+      for rooms in ("music_rooms", "art_rooms")),
+)
+# Counts bounded by another rule rather than by a Bound: the teacher subsets by the section's
+# teachers (_SUBSET_OF_TEACHERS), large_classes by the classes (large_classes_within_classes),
+# multimedia rooms also by the classrooms (warning), bandwidth by its range in columns.py.
+BOUNDED_ELSEWHERE = frozenset({part for part, *_ in _SUBSET_OF_TEACHERS} | {"large_classes"})
+
+
+def _bound_rules() -> list[Rule]:
+    rules = []
+    for b in BOUNDS:
+        formula_zh, formula_en = b.formula()
+        if b.severity == "critical":
+            zh = (f"超出可能的范围（不应超过{formula_zh}：{b.reason_zh}），"
+                  "请核实是否多输或错输了数字")
+            en = (f"is beyond what is possible (at most {formula_en}: {b.reason_en}); check for "
+                  "extra or mistyped digits")
+        else:
+            zh = f"数值异常（超过{formula_zh}：{b.reason_zh}），请核实"
+            en = f"is unusually high (above {formula_en}: {b.reason_en}); please check"
+        if b.per_student:
+            rules.append(Rule(b.rule_id, b.severity, b.column, zh, en,
+                              "expect_column_pair_values_a_to_be_greater_than_b",
+                              {"column_A": b.limit_column, "column_B": n(b.column),
+                               "or_equal": True, "ignore_row_if": "either_value_is_missing"}))
+        else:
+            rules.append(Rule(b.rule_id, b.severity, b.column, zh, en,
+                              "expect_column_values_to_be_between",
+                              {"column": n(b.column), "max_value": b.per_school}))
+    return rules
+
+
+RULES: tuple[Rule, ...] = (*_type_rules(), *_cross_field_rules(), *_bound_rules())

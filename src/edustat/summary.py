@@ -148,10 +148,6 @@ def status_rows(settings: Settings, dsn: str, year: int | None = None,
                WHERE status = 'received' OR (school_year IS NULL AND status = 'rejected')
                ORDER BY county_code, received_at, submission_id""").fetchall() \
             if include_unplaced else []
-        held_ids = [r.held_submission_id for r in grid if r.status == "held"]
-        held_reasons = dict(conn.execute(
-            "SELECT submission_id, to_jsonb(s)->>'held_reason' FROM ops.submissions s"
-            " WHERE submission_id = ANY(%s)", (held_ids,)).fetchall()) if held_ids else {}
     rows = []
     for r in grid:
         rejected = r.status == "rejected"
@@ -161,7 +157,7 @@ def status_rows(settings: Settings, dsn: str, year: int | None = None,
             r.county_code, r.school_year, r.status, submission,
             (r.last_rejected_errors or 0) if rejected else 0,
             0 if rejected else r.warnings or 0,
-            r.last_rejection_reason if rejected else held_reasons.get(submission)))
+            r.last_rejection_reason if rejected else r.held_reason))
     rows += [StatusRow(*row) for row in pending
              if year is None or row[1] in (None, year)]
     return sorted(rows, key=lambda r: (r.county_code, r.school_year or 0))

@@ -11,6 +11,7 @@ more than the models themselves at this size (see shared/notes/lessons-from-peer
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from edustat.config import REPO_ROOT
+from edustat.processes import die_with_parent
 from edustat.warehouse.connection import dsn_parts
 
 PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -115,6 +117,8 @@ def _run(args: list[str], dsn: str | None, target_dir: Path) -> tuple[int, str, 
         capture_output=True,
         text=True,
         check=False,
+        # A task killed with -9 must not leave dbt building on (edustat.processes).
+        preexec_fn=functools.partial(die_with_parent, os.getpid()),
     )
     output = (completed.stdout or "") + (completed.stderr or "")
     return completed.returncode, output, time.monotonic() - started

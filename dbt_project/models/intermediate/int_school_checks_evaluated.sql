@@ -16,12 +16,13 @@ school_types as (
 limits as (
     select
         schools.*,
-        schools.primary_classes + schools.junior_classes as compulsory_classes,
+        -- bigint: two int4 counts may sum past int4.
+        schools.primary_classes::bigint + schools.junior_classes as compulsory_classes,
         case when school_types.has_primary_section and school_types.has_junior_section
              then {{ policy_number('combined_school_max_students') }}
              else {{ policy_number('single_section_school_max_students') }}
         end as max_students,
-        ceil((schools.primary_classes + schools.junior_classes)
+        ceil((schools.primary_classes::bigint + schools.junior_classes)
              / {{ policy_number('classes_per_special_room') }}) as required_special_rooms
     from schools
     left join school_types on school_types.school_type = schools.school_type

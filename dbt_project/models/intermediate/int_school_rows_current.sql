@@ -36,9 +36,10 @@ select
     school_rows.primary_students,
     school_rows.junior_students,
     school_rows.senior_students,
-    school_rows.primary_students + school_rows.junior_students + school_rows.senior_students
-        as school_students,
-    school_rows.primary_students + school_rows.junior_students as compulsory_students,
+    -- bigint: each count fits int4 (staging takes at most 9 digits), their sum need not.
+    school_rows.primary_students::bigint + school_rows.junior_students
+        + school_rows.senior_students as school_students,
+    school_rows.primary_students::bigint + school_rows.junior_students as compulsory_students,
     school_rows.primary_classes,
     school_rows.junior_classes,
     school_rows.primary_teachers,

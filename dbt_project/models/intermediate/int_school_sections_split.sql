@@ -74,12 +74,13 @@ select
     pe_arts_teachers,
     max_class_size,
     -- The section's part of each school-wide asset: asset × Pᵢ / (primary + junior + senior),
-    -- multiplied before dividing so terminating results stay exact.
-    teaching_area_m2 * students / school_students::numeric as teaching_area_m2,
-    sports_area_m2 * students / school_students::numeric as sports_area_m2,
-    equipment_value_10k_yuan * 10000 * students / school_students::numeric as equipment_value_yuan,
-    books * students / school_students::numeric as books,
-    computers * students / school_students::numeric as computers,
-    classrooms * students / school_students::numeric as classrooms,
-    multimedia_classrooms * students / school_students::numeric as multimedia_classrooms
+    -- multiplied before dividing so terminating results stay exact, in numeric: a count
+    -- times students overflows int4 for a large school.
+    teaching_area_m2 * students / school_students as teaching_area_m2,
+    sports_area_m2 * students / school_students as sports_area_m2,
+    equipment_value_10k_yuan * 10000 * students / school_students as equipment_value_yuan,
+    books::numeric * students / school_students as books,
+    computers::numeric * students / school_students as computers,
+    classrooms::numeric * students / school_students as classrooms,
+    multimedia_classrooms::numeric * students / school_students as multimedia_classrooms
 from sections

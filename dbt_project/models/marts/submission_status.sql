@@ -30,6 +30,8 @@ select
     status.last_rejected_submission_id,
     status.last_rejected_at,
     status.last_rejection_reason,
+    status.held_submission_id as last_held_submission_id,
+    status.held_at as last_held_at,
     status.files_received,
     status.files_rejected
 from status

@@ -19,5 +19,7 @@ select
     duplicate_of,
     run_id,
     decided_run_id,
+    held_reason,
+    held_run_id,
     left(county_code, 2) as province_prefix
 from source

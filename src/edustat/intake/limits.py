@@ -12,6 +12,8 @@ from edustat.config import Settings
 DEFAULT_MAX_ROWS = 20_000
 # The form has 37 columns; counties add a few notes. 200 leaves room and caps the cell grid.
 DEFAULT_MAX_COLUMNS = 200
+# Excel's own limit for one cell: no xlsx can hold more, so a CSV may not either.
+DEFAULT_MAX_CELL_CHARS = 32_767
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class ReadLimits:
     max_compression_ratio: float
     max_rows: int = DEFAULT_MAX_ROWS
     max_columns: int = DEFAULT_MAX_COLUMNS
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadLimits:

@@ -23,13 +23,16 @@ How (the rules of the spec submission-format.md, in the order they are applied):
   inflated with an output bound and its CRC checked; the sheet (`学校`, else the first) is
   scanned as a stream for formulas, error values and content beyond limits.max_rows /
   max_columns; only then does calamine parse it (intake/xlsx.py, zipcheck.py, sheetscan.py).
-- csv: UTF-8 (BOM or not), else GB18030; UTF-16, binary and undecodable bytes are named.
+- csv: UTF-8 (BOM or not), else GB18030; UTF-16, binary and undecodable bytes are named;
+  the xlsx limits hold too (max_columns, max_cell_chars = Excel's 32,767), checked on each
+  record's text before it is parsed into fields (intake/csvfile.py).
 - Sheet rules (header, blank rows, 合计/填表说明/注, columns) in intake/table.py; value
   normalisation in intake/normalize.py.
 
 check_ids (critical unless marked): file_too_large, unreadable_file, empty_file,
 not_a_workbook, encrypted_workbook, legacy_xls, corrupt_workbook, zip_bomb, too_many_rows,
-too_many_columns, binary_file, unsupported_encoding, undecodable_text, malformed_csv,
+too_many_columns, cell_too_long, binary_file, unsupported_encoding, undecodable_text,
+malformed_csv,
 no_header_row, missing_column, duplicate_column, no_data_rows, formula_cell, error_cell,
 read_error (a bug in the reader, still never an exception); warnings: unknown_column,
 extension_mismatch.
@@ -49,12 +52,13 @@ from edustat.intake.messages import file_finding, human_bytes
 from edustat.intake.table import build_table, empty_rows
 from edustat.intake.xlsx import read_xlsx_grid
 
-__all__ = ["ReadLimits", "ReadResult", "read_submission"]
+__all__ = ["ReadLimits", "ReadResult", "file_year", "read_submission"]
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: encrypted xlsx or .xls
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_CSV_LIMITS = ("too_many_columns", "cell_too_long")
 
 
 @dataclass
@@ -139,9 +143,12 @@ def _read_xlsx(data: bytes, county_code: str, limits: ReadLimits) -> ReadResult:
 
 
 def _read_csv(decoded: Decoded, county_code: str, limits: ReadLimits) -> ReadResult:
-    records = CsvRecords(decoded.text)
+    records = CsvRecords(decoded.text, limits.max_columns, limits.max_cell_chars)
     table = build_table(records, county_code=county_code, source="csv", limits=limits)
     findings = table.findings
+    if records.finding is not None and records.finding.check_id in _CSV_LIMITS:
+        # Refused unread, as an xlsx beyond the same limits is: no half-read table to judge.
+        return _failed("csv", records.finding)
     if records.finding is not None:
         findings = [records.finding, *findings]
     return ReadResult(
@@ -203,6 +210,21 @@ def _read(path: Path, county_code: str, limits: ReadLimits) -> ReadResult:
     if not isinstance(decoded, Decoded):
         return _failed("csv", decoded)
     return _read_csv(decoded, county_code, limits)
+
+
+def file_year(rows: pd.DataFrame) -> int | None:
+    """The school year a file is about: its rows' most common 4-digit 统计年度 (the earliest
+    of equally common ones), None when no row has one.
+
+    Decided once, when the file is read (ops.submissions.school_year): validation checks every
+    row against it, history compares with the year before it, decide files it under it.
+    """
+    years = rows["school_year"].dropna()
+    years = years[years.astype(str).str.fullmatch(r"\d{4}")].astype(int)
+    if years.empty:
+        return None
+    counts = years.value_counts()
+    return int(counts[counts == counts.max()].index.min())
 
 
 def read_submission(path: Path, county_code: str, limits: ReadLimits) -> ReadResult:

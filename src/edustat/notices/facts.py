@@ -89,14 +89,16 @@ class RunFacts:
 
 _RUN_SQL = "SELECT logical_date, status, message FROM ops.runs WHERE run_id = %(run)s"
 
-# held_reason is read through to_jsonb so that this query does not depend on the column being
-# there (it comes with the `held` status of the marts build).
 _DECISIONS_SQL = """
 SELECT s.submission_id, s.county_code, s.school_year, s.file_name, s.status, s.errors,
-       s.warnings, s.rejection_reason, to_jsonb(s) ->> 'held_reason', s.report_path,
+       s.warnings, s.rejection_reason, s.held_reason, s.report_path,
        s.replaced_submission_id
 FROM ops.submissions s
-WHERE s.decided_run_id = %(run)s AND s.status IN ('accepted', 'rejected', 'held')
+-- Decisions this night announces: its own, and those of a night that crashed before its
+-- notices went out (claimed by edustat.pipeline.finalize through announced_run_id).
+WHERE (s.announced_run_id = %(run)s
+       OR (s.announced_run_id IS NULL AND s.decided_run_id = %(run)s))
+  AND s.status IN ('accepted', 'rejected', 'held')
 ORDER BY s.county_code, s.school_year NULLS FIRST, s.submission_id
 """
 

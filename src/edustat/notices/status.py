@@ -39,6 +39,8 @@ class CountyYear:
     warnings: int | None
     replaced_submission_id: int | None
     held_submission_id: int | None
+    held_at: datetime | None
+    held_reason: str | None
     last_rejected_submission_id: int | None
     last_rejected_at: datetime | None
     last_rejection_reason: str | None

@@ -4,6 +4,11 @@ Validating one frame (not one per county) is what keeps validation bulk: one GX 
 whatever the number of counties. Typed copies `<key>__n` carry numbers for range and
 cross-field rules; the text columns keep what the county wrote for type rules and messages.
 
+Each row carries `file_school_year`, the year its file is about, set once when the file was
+read (ops.submissions.school_year, intake.readers.file_year); rows that disagree break
+`school_year_consistent`. Each per-student plausibility bound of rules.BOUNDS gets its limit
+column, so the suite compares two columns instead of carrying a formula.
+
 Text columns are Arrow-backed strings (missing = NaN, as pandas' own `str` dtype): GX filters
 the whole frame for every expectation's domain and matches regexes column by column, and on
 a national night (270,000 rows × 70 columns, 86 expectations) Python object columns make
@@ -17,27 +22,29 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edustat.columns import KEYS, NUMERIC_KEYS
-from edustat.rules import n
+from edustat.rules import BOUNDS, SCHOOL_STUDENTS, n
 from edustat.warehouse.load import ARROW_TEXT
 
-META_COLUMNS = ("submission_id", "county_folder", "row_number")
+META_COLUMNS = ("submission_id", "county_folder", "row_number", "file_school_year")
 
 
 def build_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """rows: META_COLUMNS + KEYS (text). Returns the frame the suite runs on."""
     frame = rows.loc[:, [*META_COLUMNS, *KEYS]].reset_index(drop=True)
     frame = frame.astype({key: ARROW_TEXT for key in ("county_folder", *KEYS)})
+    frame["file_school_year"] = pd.to_numeric(frame["file_school_year"], errors="coerce")
     for key in NUMERIC_KEYS:
         frame[n(key)] = _numbers(frame[key])
     frame["classes_total__n"] = frame[n("primary_classes")].fillna(0) + frame[
         n("junior_classes")
     ].fillna(0)
-    # The year a file is "about": its most common year; rows that disagree break the rule.
-    years = frame[n("school_year")]
-    mode = years.groupby(frame["submission_id"]).agg(
-        lambda s: s.mode().iloc[0] if s.notna().any() else float("nan")
-    )
-    frame["file_school_year"] = frame["submission_id"].map(mode)
+    # NaN when any part is not a number: the bounds on it then leave the row to the type rules.
+    frame[n(SCHOOL_STUDENTS)] = (frame[n("primary_students")] + frame[n("junior_students")]
+                                 + frame[n("senior_students")])
+    for bound in BOUNDS:
+        if bound.per_student:
+            basis = frame[n(bound.students or SCHOOL_STUDENTS)].astype("float64")
+            frame[bound.limit_column] = bound.per_student * basis + bound.per_school
     return frame
 
 

@@ -31,16 +31,12 @@ _PREVIOUS = """
     ORDER BY s.school_year DESC, s.received_at DESC, s.submission_id DESC LIMIT 1
 """
 
+# The file's year is the one set when it was read (ops.submissions.school_year).
 _BASES = f"""
-WITH cur AS (
-    SELECT r.submission_id, min(r.county_folder) AS county,
-           mode() WITHIN GROUP (ORDER BY r.school_year) AS year
-    FROM raw.school_rows r WHERE r.submission_id = ANY(%(ids)s) AND r.school_year ~ '^[0-9]{{4}}$'
-    GROUP BY r.submission_id
-)
-SELECT cur.submission_id, cur.year::int, prev.submission_id, prev.school_year
-FROM cur
-CROSS JOIN LATERAL ({_PREVIOUS.format(county="cur.county", year="cur.year::int")}) prev
+SELECT cur.submission_id, cur.school_year, prev.submission_id, prev.school_year
+FROM ops.submissions cur
+CROSS JOIN LATERAL ({_PREVIOUS.format(county="cur.county_code", year="cur.school_year")}) prev
+WHERE cur.submission_id = ANY(%(ids)s)
 """
 
 

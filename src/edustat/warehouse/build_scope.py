@@ -1,10 +1,11 @@
 """What tonight's dbt build must redo: every county-year, or only those the night changed.
 
 A national warehouse holds ~2,900 counties × every year; a night where one county resubmits
-must not rebuild them all. The scope is the county-years of every submission decided since
-the marts were last published (a night whose build failed leaves its county-years pending for
-the next one); the retention of year Y+3 of each changed year Y is redone too (初中三年巩固率 of
-Y+3 reads Y's intake, indicators.md), and nothing else of Y+3. It is handed to dbt as
+must not rebuild them all. The scope is the county-years of every decision the published marts
+do not reflect yet (a night whose build failed leaves its county-years pending for the next
+one, until a published build marks them, `mark_published`); the retention of year Y+3 of
+each changed year Y is redone too (初中三年巩固率 of Y+3 reads Y's intake, indicators.md),
+and nothing else of Y+3. It is handed to dbt as
 var('build_scope') (dbt_project/macros/build_scope.sql).
 
 The build is full instead when nothing is published yet, when the dbt project or its vars
@@ -42,6 +43,8 @@ class BuildScope:
     # County-years whose retention (and only that) follows a changed year Y-3.
     retention_years: tuple[int, ...] = ()
     retention_keys: tuple[tuple[str, int], ...] = ()
+    # The decisions this build brings into the marts (mark_published once they are published).
+    submissions: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -90,16 +93,24 @@ def fingerprint_comment(fingerprint: str) -> str:
     return _FINGERPRINT_PREFIX + fingerprint
 
 
-def _pending(conn: psycopg.Connection) -> set[tuple[str, int]]:
-    """County-years of submissions decided in runs whose marts were not published."""
+def _pending(conn: psycopg.Connection) -> dict[int, tuple[str, int]]:
+    """Decisions the published marts do not reflect: made in a run whose own build was not
+    published, and not published by a later run since. submission id -> county-year."""
     rows = conn.execute(
-        """SELECT DISTINCT s.county_code, s.school_year
+        """SELECT s.submission_id, s.county_code, s.school_year
            FROM ops.submissions s
            LEFT JOIN ops.runs r ON r.run_id = s.decided_run_id
-           WHERE s.decided_run_id IS NOT NULL AND s.status <> 'duplicate'
-             AND s.school_year IS NOT NULL
+           WHERE s.decided_run_id IS NOT NULL AND s.status NOT IN ('duplicate', 'received')
+             AND s.school_year IS NOT NULL AND s.published_run_id IS NULL
              AND r.dbt_status IS DISTINCT FROM 'success'""").fetchall()
-    return {(str(c), int(y)) for c, y in rows}
+    return {int(i): (str(c), int(y)) for i, c, y in rows}
+
+
+def mark_published(conn: psycopg.Connection, run_id: str, scope: BuildScope) -> None:
+    """The decisions of `scope` are in the published marts now: no longer pending."""
+    conn.execute("UPDATE ops.submissions SET published_run_id = %s"
+                 " WHERE submission_id = ANY(%s) AND published_run_id IS NULL",
+                 (run_id, list(scope.submissions)))
 
 
 def _counties_by_year(conn: psycopg.Connection) -> dict[int, set[str]]:
@@ -113,16 +124,20 @@ def _counties_by_year(conn: psycopg.Connection) -> dict[int, set[str]]:
 
 def plan(conn: psycopg.Connection, fingerprint: str) -> BuildScope:
     """The scope of tonight's build; `fingerprint` is project_fingerprint() of this build."""
+    pending = _pending(conn)
+    submissions = tuple(sorted(pending))
     published = published_fingerprint(conn)
     if published is None:
-        return BuildScope(True, "no published marts with a build fingerprint")
+        return BuildScope(True, "no published marts with a build fingerprint",
+                          submissions=submissions)
     if published != fingerprint:
-        return BuildScope(True, "the dbt project or its vars changed since the last build")
+        return BuildScope(True, "the dbt project or its vars changed since the last build",
+                          submissions=submissions)
     by_year = _counties_by_year(conn)
-    changed = _pending(conn)
+    changed = set(pending.values())
     years, keys = _collapse(changed, by_year)
     if by_year and set(by_year) <= set(years):
-        return BuildScope(True, "every year with data changed")
+        return BuildScope(True, "every year with data changed", submissions=submissions)
     # Retention of Y+3 follows Y; only where Y+3 has data, and not where it is rebuilt anyway.
     dependent = {(c, y + RETENTION_LAG_YEARS) for c, y in changed
                  if c in by_year.get(y + RETENTION_LAG_YEARS, set())}
@@ -132,7 +147,7 @@ def plan(conn: psycopg.Connection, fingerprint: str) -> BuildScope:
     retention_keys = tuple(sorted((c, y) for c, y in dependent if y not in retention_years))
     return BuildScope(False, f"{len(changed)} changed, {len(dependent)} retention dependents",
                       years=years, keys=keys, retention_years=retention_years,
-                      retention_keys=retention_keys)
+                      retention_keys=retention_keys, submissions=submissions)
 
 
 def _collapse(keys: set[tuple[str, int]], by_year: dict[int, set[str]]

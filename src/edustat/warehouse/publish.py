@@ -2,7 +2,10 @@
 
 dbt swaps each table on its own, and its tests run after the swap; building the night's marts
 in a schema of their own and renaming schemas only when the whole build passed means a failing
-test never reaches a ministry, and all marts change together in one transaction.
+test never reaches a ministry, and all marts change together in one transaction. Only the
+mart models are published: anything else in `marts_next` (a `__dbt_backup` or `__dbt_tmp`
+left by a killed dbt, a table of a model since removed) is dropped first, never readable by
+ministry_reader.
 """
 
 from __future__ import annotations
@@ -10,10 +13,31 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from edustat.config import REPO_ROOT
 from edustat.warehouse.access import secure_schema
 
 NEXT = "marts_next"
 RETIRED = "marts_retired"
+MART_MODELS = REPO_ROOT / "dbt_project" / "models" / "marts"
+
+
+def mart_models() -> set[str]:
+    """The relations a published `marts` holds: one per model file of models/marts/."""
+    return {path.stem for path in MART_MODELS.glob("*.sql")}
+
+
+def _drop_strays(conn: psycopg.Connection, schema: str) -> list[str]:
+    wanted = mart_models()
+    strays = [(name, kind) for name, kind in conn.execute(
+        """SELECT c.relname, c.relkind FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')""", (schema,))
+        if name not in wanted]
+    for name, kind in strays:
+        what = {"v": "VIEW", "m": "MATERIALIZED VIEW", "f": "FOREIGN TABLE"}.get(kind, "TABLE")
+        conn.execute(sql.SQL("DROP {} IF EXISTS {} CASCADE").format(
+            sql.SQL(what), sql.Identifier(schema, name)))
+    return [name for name, _ in strays]
 
 
 def drop_next(dsn: str) -> None:
@@ -30,8 +54,10 @@ def clone_to_next(dsn: str) -> int:
     with psycopg.connect(dsn) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
         conn.execute(f"CREATE SCHEMA {NEXT}")
+        wanted = mart_models()
         tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'marts' ORDER BY 1")]
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'marts' ORDER BY 1")
+            if r[0] in wanted]
         for table in tables:
             source = sql.Identifier("marts", table)
             target = sql.Identifier(NEXT, table)
@@ -43,6 +69,7 @@ def clone_to_next(dsn: str) -> int:
 def publish(dsn: str, fingerprint_comment: str | None = None) -> None:
     """Swap `marts_next` in; `fingerprint_comment` records what built it (build_scope)."""
     with psycopg.connect(dsn) as conn:
+        _drop_strays(conn, NEXT)
         if fingerprint_comment is not None:
             conn.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
                 sql.Identifier(NEXT), sql.Literal(fingerprint_comment)))

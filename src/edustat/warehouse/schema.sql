@@ -30,8 +30,20 @@ CREATE TABLE IF NOT EXISTS ops.runs (
     message         text
 );
 
+-- Files left in the landing for a later night: still arriving (ops.landing_arrivals).
+ALTER TABLE ops.runs ADD COLUMN IF NOT EXISTS arriving integer NOT NULL DEFAULT 0;
+-- Why a run did nothing or stopped, in words (zh / en): refused because another night held
+-- the warehouse, or closed as failed by a later run after a crash. `message` stays the list
+-- of steps that did not finish.
+ALTER TABLE ops.runs ADD COLUMN IF NOT EXISTS note text;
+-- When the run's digest went out: the decisions it announced (ops.submissions.announced_run_id)
+-- are announced for good; a run that crashed before has its claims taken over by the next.
+ALTER TABLE ops.runs ADD COLUMN IF NOT EXISTS digest_at timestamptz;
+
 -- One row per received file. status moves received -> accepted | rejected once, in one
 -- transaction per night; duplicate rows point at the submission that carried the same bytes.
+-- An accepted file whose county-year breaks the marts build becomes held (held_reason: dbt's
+-- error); the county's previous accepted file keeps serving (edustat.warehouse.isolation).
 CREATE TABLE IF NOT EXISTS ops.submissions (
     submission_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     county_code            text NOT NULL,
@@ -42,7 +54,8 @@ CREATE TABLE IF NOT EXISTS ops.submissions (
     size_bytes             bigint NOT NULL,
     received_at            timestamptz NOT NULL,
     status                 text NOT NULL DEFAULT 'received'
-                           CHECK (status IN ('received', 'accepted', 'rejected', 'duplicate')),
+                           CHECK (status IN ('received', 'accepted', 'rejected', 'duplicate',
+                                             'held')),
     row_count              integer,
     errors                 integer NOT NULL DEFAULT 0,
     warnings               integer NOT NULL DEFAULT 0,
@@ -54,6 +67,37 @@ CREATE TABLE IF NOT EXISTS ops.submissions (
     run_id                 text NOT NULL REFERENCES ops.runs (run_id),
     decided_run_id         text REFERENCES ops.runs (run_id)
 );
+-- Added after the first release: ALTER ... IF NOT EXISTS keeps older warehouses in step.
+-- The landing path's bytes as the file system has them: file_name and landing_path are text
+-- for people (a name that is not UTF-8, e.g. GBK from a Windows share, shown \x-escaped).
+ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS landing_path_bytes bytea;
+-- held: why (the failing dbt nodes), in which run, and on which dbt project (build_scope
+-- fingerprint): a hold is retried when the project changes or the county sends a new file.
+ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS held_reason text;
+ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS held_run_id text;
+ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS held_fingerprint text;
+-- The run whose published marts first reflected this decision (build_scope: what is pending).
+ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS published_run_id text;
+-- The run whose digest announced this decision: a night that crashed before its digest has
+-- its decisions announced by the next run's.
+ALTER TABLE ops.submissions ADD COLUMN IF NOT EXISTS announced_run_id text;
+DO $$
+BEGIN
+    -- A warehouse from before `held`: widen the status check (named by Postgres' default).
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'submissions_status_check'
+               AND conrelid = 'ops.submissions'::regclass
+               AND pg_get_constraintdef(oid) NOT LIKE '%held%') THEN
+        ALTER TABLE ops.submissions DROP CONSTRAINT submissions_status_check;
+        ALTER TABLE ops.submissions ADD CONSTRAINT submissions_status_check
+            CHECK (status IN ('received', 'accepted', 'rejected', 'duplicate', 'held'));
+        -- Everything decided before this version was announced by its own run's digest.
+        UPDATE ops.submissions SET announced_run_id = decided_run_id
+        WHERE announced_run_id IS NULL AND decided_run_id IS NOT NULL;
+        UPDATE ops.runs SET digest_at = coalesce(finished_at, started_at)
+        WHERE digest_at IS NULL;
+    END IF;
+END
+$$;
 -- The same bytes in the same county folder are one submission, whatever the file is called.
 CREATE UNIQUE INDEX IF NOT EXISTS submissions_one_per_checksum
     ON ops.submissions (county_code, checksum) WHERE status <> 'duplicate';
@@ -66,6 +110,20 @@ CREATE TABLE IF NOT EXISTS ops.landing_files (
     mtime_ns      bigint NOT NULL,
     checksum      text NOT NULL,
     submission_id bigint REFERENCES ops.submissions (submission_id)
+);
+
+-- Files a night saw but left in the landing because they were still arriving: modified less
+-- than EDUSTAT_SETTLE_SECONDS before the night (reason 'recent') or open for writing on this
+-- machine ('open'). One row per run and file; the next night takes them once settled.
+CREATE TABLE IF NOT EXISTS ops.landing_arrivals (
+    run_id          text NOT NULL REFERENCES ops.runs (run_id),
+    landing_path    text NOT NULL,
+    county_folder   text NOT NULL,
+    file_name       text NOT NULL,
+    size_bytes      bigint NOT NULL,
+    modified_at     timestamptz NOT NULL,
+    reason          text NOT NULL CHECK (reason IN ('recent', 'open')),
+    PRIMARY KEY (run_id, landing_path)
 );
 
 CREATE TABLE IF NOT EXISTS ops.validation_results (
@@ -230,6 +288,8 @@ $fn$;
 --   rejected  only rejected files so far;     missing  nothing received.
 -- Files that could not be read have no year: they count per county (files_unreadable), as do
 -- files received but not decided yet (files_pending).
+-- Its columns grew (held_at, held_reason): a function's result type cannot be replaced.
+DROP FUNCTION IF EXISTS ops.county_year_status(text[], integer, integer);
 CREATE OR REPLACE FUNCTION ops.county_year_status(
     jurisdiction text[] DEFAULT NULL,
     first_year integer DEFAULT NULL,
@@ -239,7 +299,7 @@ RETURNS TABLE (county_code text, school_year integer, county_name text,
                expected boolean, in_jurisdiction boolean, status text,
                accepted_submission_id bigint, accepted_at timestamptz,
                accepted_file_name text, warnings integer, replaced_submission_id bigint,
-               held_submission_id bigint,
+               held_submission_id bigint, held_at timestamptz, held_reason text,
                last_rejected_submission_id bigint, last_rejected_at timestamptz,
                last_rejection_reason text, last_rejected_errors integer,
                files_received integer, files_rejected integer,
@@ -303,6 +363,8 @@ AS $fn$
            END,
            a.submission_id, a.received_at, a.file_name, a.warnings, a.replaced_submission_id,
            CASE WHEN v.status = 'held' THEN v.submission_id END,
+           CASE WHEN v.status = 'held' THEN v.received_at END,
+           CASE WHEN v.status = 'held' THEN v.held_reason END,
            r.submission_id, r.received_at, r.rejection_reason, r.errors,
            coalesce(n.files_received, 0), coalesce(n.files_rejected, 0),
            coalesce(c.files_pending, 0), coalesce(c.files_unreadable, 0)

@@ -5,8 +5,12 @@ so it takes and returns plain picklable values and depends on nothing but its ar
 
 from __future__ import annotations
 
+import os
 import random
+import time
+import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from edustat_synth.generation.counties import CountyUnit, make_profile
@@ -54,6 +58,19 @@ def _sorted(records: list[Record], order: str) -> list[Record]:
     return sorted(records, key=lambda r: r["school_code"])
 
 
+def arrived_at(county_code: str, year: int) -> float:
+    """When the county's file for `year` arrived, as its mtime: between 15 January and
+    14 February of the next year (reports are due by the end of March), never in the future.
+
+    The platform takes a landing file only once it has been left alone for a while
+    (EDUSTAT_SETTLE_SECONDS, edustat.intake.landing): a generated file stands for one a county
+    sent earlier, so it must look settled to the night that reads it.
+    """
+    day = zlib.crc32(f"{county_code}:{year}".encode()) % 31
+    when = datetime(year + 1, 1, 15, 9, tzinfo=UTC) + timedelta(days=day)
+    return min(when.timestamp(), time.time() - 3600)
+
+
 def run_county(job: CountyJob) -> list[FileResult]:
     unit, style = job.unit, job.style
     folder = job.out / unit.code
@@ -74,6 +91,8 @@ def run_county(job: CountyJob) -> list[FileResult]:
         path = folder / file_name(style, unit, year)
         render_rng = random.Random(f"edustat:{job.seed}:render:{unit.code}:{year}")
         sheet_rows = write_file(path, unit, year, records, style, render_rng, ctx.dropped)
+        stamp = arrived_at(unit.code, year)
+        os.utime(path, (stamp, stamp))
         results.append(FileResult(
             county_code=unit.code, year=year, path=path, rows=len(records),
             schools=schools_count,
