@@ -159,7 +159,7 @@ def _assert_actionable(text: str) -> None:
     assert "school_code_unique" in text
     assert "4 处" in text
     assert "第5行「6301030005」" in text and "第9行「6301030009」" in text
-    assert "https://edustat.example.org/reports/rejections/630103.html" in text
+    assert "https://edustat.example.org/rejections/630103.html" in text
 
 
 # ---- tests ---------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_digest_arrives_at_json_webhook_with_fields(
     assert [(e["row_number"], e["value"]) for e in check["examples"]] == [
         (2, None), (5, "6301030005"), (9, "6301030009"),
     ]
-    assert rejected["report"] == "https://edustat.example.org/reports/rejections/630103.html"
+    assert rejected["report"] == "https://edustat.example.org/rejections/630103.html"
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")

@@ -9,7 +9,6 @@ sent nothing; year-over-year warnings not reaching ops.
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 

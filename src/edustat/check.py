@@ -17,7 +17,6 @@ import contextlib
 import io
 import re
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ACCEPT, REJECT, USAGE = 0, 1, 2
-_YEAR = re.compile(r"[0-9]{4}")
 _COUNTY = re.compile(r"[0-9]{6}")
 
 
@@ -61,7 +59,7 @@ class Verdict:
         return self.errors == 0
 
 
-def _night_frame(rows: pd.DataFrame, county: str) -> pd.DataFrame:
+def _night_frame(rows: pd.DataFrame, county: str, year: int | None) -> pd.DataFrame:
     """The reader's rows as the night validates them: what raw.school_rows gives back (text,
     NULL kept apart from ""), with the night's meta columns; submission id 0."""
     import pandas as pd
@@ -73,6 +71,7 @@ def _night_frame(rows: pd.DataFrame, county: str) -> pd.DataFrame:
         "submission_id": pd.Series([0] * len(rows), dtype="int64"),
         "county_folder": pd.Series([county] * len(rows), dtype=ARROW_TEXT),
         "row_number": rows["row_number"].astype("int64").to_numpy(),
+        "file_school_year": pd.Series([year] * len(rows), dtype="float64"),
     })
     for key in KEYS:
         values = [None if v is None else str(v) for v in rows[key].tolist()]
@@ -80,21 +79,10 @@ def _night_frame(rows: pd.DataFrame, county: str) -> pd.DataFrame:
     return frame
 
 
-def file_year(rows: pd.DataFrame) -> int | None:
-    """The night's year of a file: its most common 4-digit school_year, the lowest on a tie
-    (pipeline.decide: mode() WITHIN GROUP over the rows matching ^[0-9]{4}$)."""
-    counts = Counter(v for v in rows["school_year"].tolist()
-                     if isinstance(v, str) and _YEAR.fullmatch(v))
-    if not counts:
-        return None
-    best = max(counts.values())
-    return int(min(v for v, n in counts.items() if n == best))
-
-
 def judge(path: Path, county: str, settings: Settings, dsn: str | None) -> Verdict:
     """Read and validate `path` as the night would for `county`'s folder; write nothing."""
     from edustat import divisions
-    from edustat.intake.readers import ReadLimits, read_submission
+    from edustat.intake.readers import ReadLimits, file_year, read_submission
     from edustat.pipeline import _unknown_folder
     from edustat.validation.frame import build_frame
     from edustat.validation.runner import validate_night
@@ -108,7 +96,7 @@ def judge(path: Path, county: str, settings: Settings, dsn: str | None) -> Verdi
     if len(result.rows) and not any(f.critical for f in findings):
         units = divisions.province_counties(county[:2])
         with tempfile.TemporaryDirectory(prefix="edustat-check-") as scratch:
-            night = validate_night(build_frame(_night_frame(result.rows, county)),
+            night = validate_night(build_frame(_night_frame(result.rows, county, year)),
                                    Path(scratch) / "gx", units)
         findings += night.findings.get(0, [])
     verdict = Verdict(path, county, year, findings, Bi("", ""))
