@@ -49,6 +49,10 @@ CASES = [
     ("format__county_code", "critical", "county_code", {"county_code": "63285"}),
     ("type__books", "critical", "books", {"books": "约300"}),
     ("type__teaching_area_m2", "critical", "teaching_area_m2", {"teaching_area_m2": "-5"}),
+    # Digits that are digits to Python's \d but not to staging's casts.
+    ("type__books", "critical", "books", {"books": "٣٠٠"}),
+    ("type__teaching_area_m2", "critical", "teaching_area_m2", {"teaching_area_m2": "४२००.5"}),
+    ("format__school_code", "critical", "school_code", {"school_code": "３163000001"}),
     ("code__school_type", "critical", "school_type", {"school_type": "999"}),
     ("code__urban_rural", "critical", "urban_rural", {"urban_rural": "100"}),
     ("code__internet_access", "critical", "internet_access", {"internet_access": "有"}),

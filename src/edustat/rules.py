@@ -48,23 +48,25 @@ def _type_rules() -> list[Rule]:
                 f"required__{c.key}", "critical", c.key, "必填，不能为空", "is required",
                 "expect_column_values_to_not_be_null", {"column": c.key},
             ))
+        # [0-9], not \d: Python's \d accepts every Unicode digit (٣, ३) that NFKC leaves
+        # alone, which staging's casts would then turn into NULL behind validation's back.
         if c.kind == "digits":
             rules.append(Rule(
                 f"format__{c.key}", "critical", c.key, f"应为{c.digits}位数字",
                 f"must be exactly {c.digits} digits", "expect_column_values_to_match_regex",
-                {"column": c.key, "regex": rf"^\d{{{c.digits}}}$"},
+                {"column": c.key, "regex": rf"^[0-9]{{{c.digits}}}$"},
             ))
         elif c.kind == "int":
             rules.append(Rule(
                 f"type__{c.key}", "critical", c.key, "应为非负整数",
                 "must be a non-negative whole number", "expect_column_values_to_match_regex",
-                {"column": c.key, "regex": r"^\d+$"},
+                {"column": c.key, "regex": r"^[0-9]+$"},
             ))
         elif c.kind == "num":
             rules.append(Rule(
                 f"type__{c.key}", "critical", c.key, "应为非负数",
                 "must be a non-negative number", "expect_column_values_to_match_regex",
-                {"column": c.key, "regex": r"^\d+(?:\.\d+)?$"},
+                {"column": c.key, "regex": r"^[0-9]+(?:\.[0-9]+)?$"},
             ))
         elif c.kind in ("code", "yesno"):
             allowed = "、".join(c.allowed)
