@@ -203,9 +203,11 @@ def _read_pool(jobs: int) -> ProcessPoolExecutor | None:
 
     fork: the workers inherit the imported readers instead of importing them again. Forked
     before connecting, they hold no connection of this process; dying with it (a kill -9 of
-    the task), they never outlive it.
+    the task), they never outlive it. A daemonic process (a task run inside a Celery prefork
+    child) may not have children: it reads in-process.
     """
-    if jobs < _PARALLEL_READ_FROM or (os.cpu_count() or 1) < 2:
+    if (jobs < _PARALLEL_READ_FROM or (os.cpu_count() or 1) < 2
+            or multiprocessing.current_process().daemon):
         return None
     pool = ProcessPoolExecutor(max_workers=os.cpu_count(),
                                mp_context=multiprocessing.get_context("fork"),

@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 import xlsxwriter
 
 from edustat.columns import COLUMNS, KEYS
+from edustat.intake.messages import column_letter
 
 HERE = Path(__file__).resolve().parent
 COUNTY = "630102"  # 西宁市城东区
@@ -181,15 +182,6 @@ def _package(sheet_xml: bytes) -> list[tuple[str, bytes]]:
     ]
 
 
-def _col(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def sheet_xml(
     rows: Sequence[tuple[int, Sequence[Cell]]],
     *,
@@ -208,7 +200,7 @@ def sheet_xml(
     for number, cells in rows:
         out.append(f'<{p}row r="{number}">' if refs else f"<{p}row>")
         for c, value in enumerate(cells):
-            ref = f' r="{_col(c)}{number}"' if refs else ""
+            ref = f' r="{column_letter(c)}{number}"' if refs else ""
             if value is None:
                 out.append(f"<{p}c{ref}/>")
             elif isinstance(value, Formula):
@@ -253,7 +245,7 @@ def _total_row() -> list[Cell]:
     row: list[Cell] = ["合计"]
     for c, key in enumerate(KEYS[1:], start=1):
         if KIND[key] in ("int", "num") and key != "school_year":
-            letter = _col(c)
+            letter = column_letter(c)
             total = sum(float(s[key]) for s in SCHOOLS)
             row.append(Formula(f"=SUM({letter}4:{letter}7)", total))
         else:
@@ -396,10 +388,10 @@ def good_files(out: Path) -> None:
     # range reaches row 1,000,004 while the data stops at row 4.
     last = 1_000_004
     tail = f'<row r="{last}" spans="1:{width}" ht="14.25" customHeight="1">' + "".join(
-        f'<c r="{_col(c)}{last}" s="1"/>' for c in range(width)
+        f'<c r="{column_letter(c)}{last}" s="1"/>' for c in range(width)
     ) + "</row>"
     write_raw_xlsx(good / "blank_rows_1m.xlsx", sheet_xml(
-        numbered, dimension=f"A1:{_col(width - 1)}{last}", tail=tail
+        numbered, dimension=f"A1:{column_letter(width - 1)}{last}", tail=tail
     ))
 
 
@@ -535,7 +527,7 @@ def hostile_files(out: Path) -> None:
     students = KEYS.index("primary_students")
     books = KEYS.index("books")
     formulas[1][students] = Formula("=1200+34", 1234)
-    formulas[2][books] = Formula(f"=SUM({_col(books)}2:{_col(books)}2)*2", 60000)
+    formulas[2][books] = Formula(f"=SUM({column_letter(books)}2:{column_letter(books)}2)*2", 60000)
     formulas.append(_total_row())
     write_xlsx(bad / "formulas.xlsx", formulas)
     no_ref_formula = [(n, row) for n, row in enumerate(formulas[:3], start=1)]
@@ -544,7 +536,7 @@ def hostile_files(out: Path) -> None:
 
     error_tail = (
         f'<row r="5"><c r="A5" t="inlineStr"><is><t>{YEAR}</t></is></c>'
-        f'<c r="{_col(students)}5" t="e"><v>#N/A</v></c></row>'
+        f'<c r="{column_letter(students)}5" t="e"><v>#N/A</v></c></row>'
     )
     write_raw_xlsx(bad / "error_cell.xlsx", sheet_xml(numbered, tail=error_tail))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import xlsxwriter
 
 from edustat.columns import BY_KEY
+from edustat.intake.messages import column_letter
 from edustat_synth.generation.counties import CountyUnit
 from edustat_synth.generation.records import Record
 from edustat_synth.generation.styles import Style, note_text, title_text
@@ -177,15 +178,6 @@ def _extra_cell(name: str, unit: CountyUnit, record: Record, rng: random.Random)
     return rng.choice(_SURNAMES) + given  # 校长姓名
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _totals(keys: list[str | None], records: list[Record], first: int, last: int,
             style: Style) -> list[Cell]:
     row: list[Cell] = []
@@ -196,7 +188,7 @@ def _totals(keys: list[str | None], records: list[Record], first: int, last: int
             continue
         total = round(sum(v for r in records if isinstance(v := r[key], int | float)), 2)
         if style.totals == "formula":
-            letter = _column_letter(i)
+            letter = column_letter(i)
             row.append(Formula(f"=SUM({letter}{first}:{letter}{last})", total))
         else:
             row.append(total if style.fmt == "xlsx" else str(total))
