@@ -1,6 +1,6 @@
 """Rows of a sheet (xlsx or csv alike) -> header, column mapping, canonical school rows.
 
-This is where submission-format.md's sheet rules live: header row within the first 10 rows,
+This is where docs/submission-format.md's sheet rules live: header row within the first 10 rows,
 header matching, blank rows, the row that ends the data, unknown and missing columns.
 """
 
