@@ -74,7 +74,7 @@ def cli_block() -> str:
     for cmd in COMMANDS:
         sub = subparsers.choices[cmd.name]
         out.append(f"### `edustat {cmd.name}`\n")
-        out.append(f"{cmd.summary[0].upper()}{cmd.summary[1:]}.\n")
+        out.append(f"*{cmd.summary}*\n")
         out.append(f"```\n{_synopsis(cmd.name, sub)}\n```\n")
         rows = []
         for action in sub._actions:
