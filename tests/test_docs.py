@@ -43,8 +43,10 @@ def _text_files() -> list[Path]:
         root = REPO / top
         paths = [root] if root.is_file() else root.rglob("*")
         for path in paths:
+            parts = path.relative_to(REPO).parts
             if path.is_file() and path.suffix in TEXT_SUFFIXES \
-                    and not SKIPPED_DIRS & set(path.relative_to(REPO).parts):
+                    and not SKIPPED_DIRS & set(parts) \
+                    and not any(part.endswith(".egg-info") for part in parts):
                 files.append(path)
     return files
 
