@@ -155,6 +155,22 @@ def test_generated_tables_hold_the_facts_of_their_sources() -> None:
     assert f"≤ {books.formula()[1]}" in bounds
 
 
+def test_interface_names_every_schema_table_and_function_of_the_warehouse() -> None:
+    """The warehouse section is prose; what it must name is read from schema.sql."""
+    schema_sql = (REPO / "src" / "edustat" / "warehouse" / "schema.sql").read_text()
+    interface = (DOCS / "interface.md").read_text(encoding="utf-8")
+    warehouse = interface.split('<a id="warehouse"></a>', 1)[1].split('<a id="marts"></a>', 1)[0]
+    schemas = set(re.findall(r"CREATE SCHEMA IF NOT EXISTS (\w+)", schema_sql))
+    tables = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)", schema_sql))
+    functions = set(re.findall(r"CREATE OR REPLACE FUNCTION (ops\.\w+)", schema_sql))
+    roles = set(re.findall(r"CREATE ROLE (\w+)", schema_sql))
+    assert {"raw", "ops", "marts"} <= schemas and "ops.submissions" in tables
+    assert {"ops.county_year_status"} <= functions and roles == {"ministry_reader"}
+    missing = [name for name in sorted(schemas | tables | functions | roles)
+               if f"`{name}" not in warehouse]
+    assert missing == []
+
+
 def test_a_stale_block_is_found_and_rewritten(tmp_path: Path) -> None:
     build_docs = _build_docs()
     text = (DOCS / "methodology.md").read_text(encoding="utf-8")
