@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv assets deps-os deps-browser lint bench airflow shim seeds suites clean
+.PHONY: demo test venv assets deps-os deps-browser lint bench airflow shim seeds suites docs clean
 
 demo: venv assets deps-os deps-browser
 	$(BIN)/edustat demo
@@ -89,6 +89,10 @@ seeds: venv
 
 suites: venv
 	$(BIN)/edustat suites
+
+# The tables of docs/ whose facts live in code (CLI, settings, marts, seeds, rules.BOUNDS).
+docs: venv
+	$(BIN)/python scripts/build_docs.py
 
 clean:
 	rm -rf .edustat dbt_project/target dbt_project/logs .pytest_cache $(ASSETS)/node_modules

@@ -5,7 +5,7 @@ order), never restated here, and the reference schema is loaded by the real `dbt
 once per session in a template database that every test clones (CREATE DATABASE … TEMPLATE).
 The rows: 3 Qinghai counties × 2 school years × both sections, plus two counties that only
 appear in submission_status (one rejected, one missing). The school rows are written by hand
-below; the section split and indicator values follow indicators.md and are computed here in
+below; the section split and indicator values follow docs/methodology.md and are computed here in
 Python, and the county/region aggregates are derived from them in SQL, so the marts agree with
 each other the way the real ones do. Cases the reports must handle:
 
@@ -161,7 +161,7 @@ def school_for_year(s: School, year: int) -> School:
 
 
 def section_rows(s: School, county: str, year: int) -> list[dict[str, object]]:
-    """school_indicators rows of one school (indicators.md: sections, shares, values)."""
+    """school_indicators rows of one school (docs/methodology.md: sections, shares, values)."""
     total = sum(s.students)
     rows = []
     for i, section in enumerate(("primary", "junior")):
@@ -206,7 +206,7 @@ CREATE TABLE public.fixture_schools (
 CREATE TABLE public.fixture_intake (school_year int, school_code text, junior_intake int);
 """
 
-# The county marts, derived from the school rows the way indicators.md defines them.
+# The county marts, derived from the school rows the way docs/methodology.md defines them.
 DERIVE = """
 WITH vals AS (
     SELECT si.school_year, si.county_code, si.section, si.students, v.indicator, v.x

@@ -1,4 +1,4 @@
-"""An independent, plain-Python reading of indicators.md (2017 method), for the e2e tests.
+"""An independent, plain-Python reading of docs/methodology.md (2017 method), for the e2e tests.
 
 Written from the spec, not from the dbt models: section split, asset shares, the
 student-weighted population CV. Tests compare the marts with it.

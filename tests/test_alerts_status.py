@@ -1,7 +1,7 @@
 """Which county owes which year, and where each county-year stands: the warehouse's one rule.
 
 Protects ops.expected_county_years / ops.county_year_status (warehouse/schema.sql), read by dbt,
-`edustat status` and the notices: the jurisdiction rule of interface.md (EDUSTAT_JURISDICTION
+`edustat status` and the notices: the jurisdiction rule of docs/interface.md (EDUSTAT_JURISDICTION
 provinces, `national`, else the provinces that submitted); the years owed (EDUSTAT_FIRST_YEAR,
 else from the year the province first submitted, so a province added today is not late for
 years nobody asked of it); the status precedence (an accepted file keeps serving over a later

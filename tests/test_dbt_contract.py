@@ -21,7 +21,7 @@ INTERFACE_MARTS = {"school_indicators", "county_indicator_cv", "county_multimedi
                    "school_resource_gaps", "region_summary", "submission_status"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-# Numbers of indicators.md that belong in seeds (thresholds, limits, policy), never in SQL.
+# Numbers of docs/methodology.md that belong in seeds (thresholds, limits, policy), never in SQL.
 POLICY_LITERAL = re.compile(
     r"(?<![\w.])(4\.2|5\.3|0\.9|4\.5|5\.8|7\.5|10\.2|2\.3|2\.4|0\.50?|0\.45|0\.65|0\.55|0\.85"
     r"|0\.95|45|50|56|2000|2500|12)(?![\w.])")

@@ -1,9 +1,10 @@
 """Protects the marts' numbers: a hand-made Qinghai (tests/fixtures/dbt/sample_province.py) is
 written into raw/ops of a real Postgres, `dbt build` runs through edustat.transform, and every
-mart must equal what indicators.md and interface.md give when computed independently in plain
-Python (tests/fixtures/dbt/reference.py): same grain rows, numbers within 1e-9 relative error,
-NULL exactly where the reference has NULL. Hand-derived spot values (the published 5-school CV,
-a 341's asset share, retention above 100 %) guard against a shared misreading of the spec.
+mart must equal what docs/methodology.md and docs/interface.md give when computed
+independently in plain Python (tests/fixtures/dbt/reference.py): same grain rows, numbers within
+1e-9 relative error, NULL exactly where the reference has NULL. Hand-derived spot values (the
+published 5-school CV, a 341's asset share, retention above 100 %) guard against a shared
+misreading of the spec.
 Also: jurisdiction handling of submission_status, the dbt unit test, and dbt docs.
 """
 
@@ -34,7 +35,7 @@ from fixtures.dbt.warehouse_rows import WarehouseWriter
 
 REPO = Path(__file__).resolve().parents[1]
 
-# interface.md, "Marts": the columns every ministry query may rely on.
+# docs/interface.md#marts: the columns every ministry query may rely on.
 INTERFACE_COLUMNS: dict[str, list[str]] = {
     "school_indicators": [
         "school_year", "school_code", "section", "county_code", "school_name", "school_type",
@@ -269,7 +270,7 @@ def test_retention_is_uncapped_and_null_without_year_minus_3(built: Built) -> No
 def test_readiness_and_gaps_in_chinese(built: Built) -> None:
     rows = mart(built, "county_balance_readiness", ["school_year", "county_code"])
     assert rows[(2023, B)]["ready"] is True and rows[(2023, B)]["gaps"] is None
-    # Unknown retention is reported without blocking readiness (interface.md).
+    # Unknown retention is reported without blocking readiness (docs/methodology.md#readiness).
     assert rows[(2020, B)]["ready"] is True
     assert rows[(2020, B)]["gaps"] == "初中三年巩固率无法计算：缺少2017年的数据"
     a = rows[(2023, A)]

@@ -6,7 +6,7 @@ that installs something else than the pins (pyproject.toml + requirements.lock);
 that is not executable, not valid bash, or starts any service (Airflow components and the
 Postgres containers) with an empty or change-me secret; a login that is not a real auth
 manager (the FAB auth manager is started for real: anonymous REST calls refused); an env
-example that forgets a setting of interface.md or points a DSN at a service that does not
+example that forgets a setting of docs/interface.md or points a DSN at a service that does not
 exist; a component command or healthcheck that is not a real `airflow`/`celery` command of the
 pinned versions (each is run with --help from the venv).
 """
@@ -375,7 +375,7 @@ def test_entrypoint_waits_for_the_database_then_runs_airflow(tmp_path: Path,
 
 def test_env_example_names_every_setting() -> None:
     example = _env_example()
-    # The README's configuration table is the user-facing list (interface.md's variables and
+    # The README's configuration table is the user-facing list (docs/interface.md's variables and
     # the platform's own); config.py is what the code reads. Both must be in the example.
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(EDUSTAT_[A-Z_]+)`", readme))

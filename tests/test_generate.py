@@ -2,7 +2,7 @@
 
 Protects: the landing layout (every county unit of Qinghai, one file per county and year);
 byte-identical output for the same seed; that every clean file obeys every rule of
-submission-format.md while looking messy the way real files do; that each faulty file breaks
+docs/submission-format.md while looking messy the way real files do; that each faulty file breaks
 exactly the rules its summary describes, on the rows it names; and that the numbers look like a
 real province (school mix, teacher ratios, indicators on both sides of their thresholds, counties
 that pass and fail the 差异系数 limits, stable schools and cohorts across years).
@@ -41,14 +41,14 @@ FAULTY = 3
 SEED = 2026
 QINGHAI = {u.code for u in load_county_units() if u.province == "63"}
 ALL_CODES = {u.code for u in load_county_units()}
-THRESHOLDS = {  # indicators.md, method 2017: (primary, junior)
+THRESHOLDS = {  # docs/methodology.md, method 2017: (primary, junior)
     "qualified": (4.2, 5.3), "backbone": (1.0, 1.0), "pe_arts": (0.9, 0.9),
     "teaching_area": (4.5, 5.8), "sports_area": (7.5, 10.2), "equipment": (2000, 2500),
     "multimedia": (2.3, 2.4),
 }
 
 
-# -- a reader written from submission-format.md ----------------------------------------------
+# -- a reader written from docs/submission-format.md-------------------------------------------
 @dataclass
 class Sheet:
     path: Path
@@ -136,7 +136,7 @@ def parse(sheet: Sheet) -> Parsed:
     return parsed
 
 
-# -- the rules of submission-format.md, checked independently ----------------------------------
+# -- the rules of docs/submission-format.md, checked independently-------------------------------
 @dataclass(frozen=True)
 class Violation:
     row: int | None

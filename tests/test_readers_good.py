@@ -1,4 +1,4 @@
-"""Protects acceptance of real county files: every variation submission-format.md lists under
+"""Protects acceptance of real county files: every variation docs/submission-format.md lists under
 "What real files look like" is read to exactly the canonical values of the corpus' schools.
 
 The expected values are corpus/make_corpus.py's SCHOOLS (the values the generator started from

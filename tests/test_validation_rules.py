@@ -1,4 +1,4 @@
-"""Every rule of submission-format.md fires through the real GX suite, at its severity.
+"""Every rule of docs/submission-format.md fires through the real GX suite, at its severity.
 
 Protects: a rule that silently stops failing (the "silent failure" peers hit with GX), a
 wrong severity (a warning rejecting a county or an error let through), findings that do not

@@ -1,7 +1,7 @@
 {#- The provinces whose county units are expected to submit.
     var('jurisdiction') wins (a list such as ['63'] or a comma-separated string), else the
-    EDUSTAT_JURISDICTION environment variable (interface.md). Returns 'national', a list of
-    2-digit province codes, or none (= the provinces that submitted). -#}
+    EDUSTAT_JURISDICTION environment variable (docs/interface.md#settings). Returns 'national',
+    a list of 2-digit province codes, or none (= the provinces that submitted). -#}
 {% macro jurisdiction_provinces() %}
     {%- set raw = var('jurisdiction', env_var('EDUSTAT_JURISDICTION', '')) -%}
     {%- if raw is none -%}

@@ -1,6 +1,6 @@
 {#-
   差异系数 (CV), student-weighted, population form — the one place the formula is written
-  (indicators.md, "差异系数"). For each group of `group_by` over the rows with students > 0:
+  (docs/methodology.md#cv). For each group of `group_by` over the rows with students > 0:
 
       P  = Σ Pᵢ                     X = Σ xᵢ          (xᵢ: resource already times its share)
       X̄  = X / P                    (× per_students for per-100 indicators)

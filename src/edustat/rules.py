@@ -1,4 +1,4 @@
-"""Every validation rule of submission-format.md, once, with its severity and bilingual text.
+"""Every validation rule of docs/submission-format.md, once, with its severity and bilingual text.
 
 `RULES` is the single source: `validation/suite.py` turns each rule into Great Expectations
 expectations (the committed suite under expectations/ is generated from here, and a test keeps
@@ -223,8 +223,9 @@ def _cross_field_rules() -> list[Rule]:
 # bound is what no real school reaches (the file is rejected: the county must check the
 # digits); a `warning` bound is what few schools reach (accepted, the county is asked to check).
 # Reference values are the 2017 县域义务教育优质均衡发展督导评估办法 thresholds and the national
-# averages of 教育统计 (methodology.md); the margins are wide on purpose: a bound that fires
-# on real data costs a county a rejected file, one that is too wide costs only a skewed figure.
+# averages of 教育统计 (docs/methodology.md#plausibility-bounds, generated from BOUNDS); the
+# margins are wide on purpose: a bound that fires on real data costs a county a rejected file,
+# one that is too wide costs only a skewed figure.
 # The largest count any bound allows (30,000 students per section × 3 × 1,000 books + 200,000)
 # stays far inside the 9 digits staging casts (dbt_project/macros/staging_casts.sql).
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 -- The county-level units expected to submit, with their names and regions: those of the
 -- provinces in var('jurisdiction') (or EDUSTAT_JURISDICTION), all of them for 'national', else
--- those of the provinces any submission came from (interface.md). The rule lives once, in the
--- warehouse (ops.expected_county_years behind ops.county_year_status); see macros/jurisdiction.sql.
+-- those of the provinces any submission came from (docs/interface.md#ops-functions). The rule
+-- lives once, in the warehouse (ops.expected_county_years behind ops.county_year_status); see
+-- macros/jurisdiction.sql.
 -- depends_on: {{ ref('stg_ops__submissions') }}
 select distinct
     county_code,

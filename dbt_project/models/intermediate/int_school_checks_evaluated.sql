@@ -1,4 +1,4 @@
--- The other 优质均衡 checks, per school (indicators.md "Other 优质均衡 checks"): class size
+-- The other 优质均衡 checks, per school (docs/methodology.md#other-checks): class size
 -- limits, 大班额, school size and music/art rooms. Limits come from the policy seed; a school
 -- with both compulsory sections (九年/十二年一贯制) has the combined size limit, any other
 -- school the single-section one, counted on its compulsory (primary + junior) students.

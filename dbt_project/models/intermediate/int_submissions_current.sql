@@ -22,7 +22,7 @@ select
     accepted.warnings,
     accepted.replaced_submission_id,
     divisions.division_name as county_name,
-    -- interface.md: prefecture = first 4 digits + 00, province = first 2 digits + 0000.
+    -- docs/interface.md#marts: prefecture = first 4 digits + 00, province = first 2 digits + 0000.
     left(accepted.county_code, 4) || '00' as prefecture_code,
     left(accepted.county_code, 2) || '0000' as province_code
 from accepted

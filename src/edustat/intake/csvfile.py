@@ -1,7 +1,7 @@
 """A CSV submission -> decoded text -> records, or the reason it is not a readable CSV.
 
-Encodings accepted (submission-format.md): UTF-8 with or without BOM, else GB18030 (GBK and
-GB2312 are subsets, so older systems' exports decode too). Strict decoding on purpose: a
+Encodings accepted (docs/submission-format.md#sheet): UTF-8 with or without BOM, else GB18030
+(GBK and GB2312 are subsets, so older systems' exports decode too). Strict decoding on purpose: a
 replacement character in a school name would silently become part of the data.
 """
 

@@ -15,7 +15,7 @@ CONTRACT (the rest of the platform relies on it):
   rendered without `.0`; empty cells in `zero_when_empty` columns -> "0", other empty -> None.
   Text that still is not a valid value is kept as is: validation names it.
 
-How (the rules of the spec submission-format.md, in the order they are applied):
+How (the rules of docs/submission-format.md, in the order they are applied):
 - Size on disk before anything is read (limits.max_file_bytes), then the content decides the
   format whatever the extension (zip -> xlsx, OLE -> encrypted/legacy, text -> csv); a wrong
   extension on a readable file is only a warning.

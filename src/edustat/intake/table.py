@@ -1,6 +1,6 @@
 """Rows of a sheet (xlsx or csv alike) -> header, column mapping, canonical school rows.
 
-This is where submission-format.md's sheet rules live: header row within the first 10 rows,
+This is where docs/submission-format.md's sheet rules live: header row within the first 10 rows,
 header matching, blank rows, the row that ends the data, unknown and missing columns.
 """
 
@@ -105,8 +105,8 @@ def _is_end_marker(
 ) -> bool:
     """A 合计 / 填表说明 / 注 row: first cell of the sheet row, or its first non-empty cell.
 
-    The spec says "first cell"; counties often leave column A empty on the 合计 row or start
-    the notes one column in, so the first non-empty cell counts as well. A row whose
+    Counties often leave column A empty on the 合计 row or start the notes one column in, so
+    the first non-empty cell counts as well (docs/submission-format.md#sheet). A row whose
     学校标识码 looks like a real code is a school whatever its first cell says (a school whose
     name starts with 注 must not end the data).
     """

@@ -290,7 +290,7 @@ def province_context(snap: Snapshot, year: int, province: str, names: dict[str, 
 
 
 def readiness_rules(snap: Snapshot) -> str:
-    """What `ready` requires, in the words of the seeds' numbers (indicators.md)."""
+    """What `ready` requires, in the words of the seeds' numbers (docs/methodology.md#readiness)."""
     p = snap.policy_number
     return (f"各学段七项差异系数均不超过上限（小学 {_limit(snap, 'primary')}、初中 "
             f"{_limit(snap, 'junior')}）；纳入评估的学校学段全部达标；无超过 "

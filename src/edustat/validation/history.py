@@ -15,7 +15,7 @@ import psycopg
 
 from edustat.findings import Finding
 
-SWING = 0.5  # submission-format.md: "an enrolment change above 50 %"
+SWING = 0.5  # docs/submission-format.md#warnings: a change above 50 %
 
 STUDENT_COLUMNS = ("primary_students", "junior_students", "senior_students")
 TEACHER_COLUMNS = ("primary_teachers", "junior_teachers")

@@ -4,8 +4,8 @@ A national warehouse holds ~2,900 counties × every year; a night where one coun
 must not rebuild them all. The scope is the county-years of every decision the published marts
 do not reflect yet (a night whose build failed leaves its county-years pending for the next
 one, until a published build marks them, `mark_published`); the retention of year Y+3 of
-each changed year Y is redone too (初中三年巩固率 of Y+3 reads Y's intake, indicators.md),
-and nothing else of Y+3. It is handed to dbt as
+each changed year Y is redone too (初中三年巩固率 of Y+3 reads Y's intake,
+docs/methodology.md#retention), and nothing else of Y+3. It is handed to dbt as
 var('build_scope') (dbt_project/macros/build_scope.sql).
 
 The build is full instead when nothing is published yet, when the dbt project or its vars
@@ -24,7 +24,8 @@ from typing import Any
 
 import psycopg
 
-# 初中三年巩固率: graduates of year Y over the junior intake of year Y-3 (indicators.md).
+# 初中三年巩固率: graduates of year Y over the junior intake of year Y-3
+# (docs/methodology.md#retention).
 RETENTION_LAG_YEARS = 3
 # From this share of a year's counties on, the whole year is the scope: one `school_year in`
 # predicate instead of thousands of keys, and the same rows to rebuild.

@@ -3,7 +3,7 @@
 Each fault is one that county staff really make: a qualification count typed into the wrong
 column, a school pasted twice, a neighbour's 行政区划代码 copied along with a row, kbps typed as
 Mbps, an old template without a column... Every one breaks a rule under "What is an error" in
-submission-format.md, and is described in Chinese and English with the sheet rows it touches.
+docs/submission-format.md, and is described in Chinese and English with the sheet rows it touches.
 """
 
 from __future__ import annotations

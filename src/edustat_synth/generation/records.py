@@ -1,7 +1,7 @@
 """One school's submission values for one statistics year, derived from its simulated state.
 
 Everything here is arithmetic on the school's state (no randomness), so a record obeys every
-rule of submission-format.md by construction: classes exist where pupils do, sub-counts of
+rule of docs/submission-format.md by construction: classes exist where pupils do, sub-counts of
 teachers never exceed the teachers, bandwidth is 0 exactly when there is no internet, a max class
 of 56+ comes with a count of large classes, junior graduates follow the intake of Y-3.
 """

@@ -3,7 +3,7 @@
 The layout (title, note, header, data, 合计, 填表说明) is built once as rows of typed cells and
 then written by either backend, so row numbers agree between formats. Cells are messy the way
 real files are (numbers as text, 1,234, １２３, 45.0, trailing spaces, blanks for absent
-sections) but every one still reads as the same value under submission-format.md.
+sections) but every one still reads as the same value under docs/submission-format.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from edustat_synth.generation.counties import CountyUnit
 from edustat_synth.generation.records import Record
 from edustat_synth.generation.styles import Style, note_text, title_text
 
-# Digits only, as submission-format.md names them; separators stay half-width.
+# Digits only, as docs/submission-format.md names them; separators stay half-width.
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _AREAS = frozenset({"teaching_area_m2", "sports_area_m2"})
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
