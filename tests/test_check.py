@@ -25,6 +25,7 @@ import pytest
 from edustat import pipeline
 from edustat.check import judge
 from edustat.config import Settings, load_settings
+from support.landing import settle
 
 CORPUS = Path(__file__).parent / "corpus"
 COUNTY = "630102"  # the corpus's county (西宁市城东区), year 2025
@@ -36,8 +37,12 @@ def _settings(home: Path, dsn: str) -> Settings:
                           "EDUSTAT_JURISDICTION": "63", "EDUSTAT_SETTLE_SECONDS": "0"})
 
 
+def _logical_date(day: int) -> datetime:
+    return datetime(2026, 3, day, tzinfo=UTC)
+
+
 def _night(settings: Settings, landing: Path, run_id: str, day: int) -> None:
-    ctx = pipeline.RunContext(run_id=run_id, logical_date=datetime(2026, 3, day, tzinfo=UTC),
+    ctx = pipeline.RunContext(run_id=run_id, logical_date=_logical_date(day),
                               landing=landing, settings=settings)
     for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
                   pipeline.decide):
@@ -58,6 +63,7 @@ def _history_file(path: Path) -> None:
         out.append(",".join(cells))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    settle(path, _logical_date(1))
 
 
 def _landing(root: Path) -> dict[Path, str]:
@@ -74,13 +80,12 @@ def _landing(root: Path) -> dict[Path, str]:
         seen.add(digest)
         target = root / folder / f"{source.parent.name}-{source.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, target)
-        placed[target] = folder
+        placed[settle(Path(shutil.copy(source, target)), _logical_date(2))] = folder
     for folder in ("630100", "630104"):  # 630100: a prefecture, not a county-level unit
         target = root / folder / "good-xlsx.xlsx"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(CORPUS / "good" / "reordered_columns.xlsx", target)
-        placed[target] = folder
+        placed[settle(target, _logical_date(2))] = folder
     return placed
 
 

@@ -157,16 +157,16 @@ def reachable_warehouse(settings: Settings) -> str | None:
 def write_rejection_report(verdict: Verdict, out: Path) -> tuple[Path, Path]:
     from edustat import divisions
     from edustat.intake.landing import sha256_of
-    from edustat.intake.rejection_report import RejectedFile, write_report
+    from edustat.intake.rejection_report import RejectedFile, write_files
 
     out.mkdir(parents=True, exist_ok=True)
     info = RejectedFile(
         submission_id="预检 check",  # type: ignore[arg-type]  # not a submission (yet)
         county_code=verdict.county, county_name=divisions.county_name(verdict.county),
         file_name=verdict.path.name, checksum=sha256_of(verdict.path),
-        received_at=f"预检于 checked at {datetime.now().astimezone():%Y-%m-%d %H:%M}",
-        data_docs=None)
-    return write_report(out, info, verdict.findings)
+        received_at=f"预检于 checked at {datetime.now().astimezone():%Y-%m-%d %H:%M}")
+    # The check's folder is no site: the page is named for what it is, beside its CSV.
+    return write_files(out, info, verdict.findings, page_name="rejection_report.html")
 
 
 def _county_of(path: Path, given: str | None) -> str:

@@ -48,8 +48,22 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
 def write_report(site: Path, info: RejectedFile, findings: list[Finding]) -> tuple[Path, Path]:
     """Write the report of a rejected file into the site rooted at `site` and refresh the
     index of rejections; returns (page, CSV)."""
-    ordered = _ordered(findings)
     directory = site / REJECTIONS / str(info.submission_id)
+    data_docs = f"../../{DATA_DOCS}/{INDEX}" if (site / DATA_DOCS / INDEX).is_file() else None
+    page, csv_path = write_files(directory, info, findings, data_docs=data_docs)
+    critical = sum(f.critical for f in findings)
+    write_atomic(directory / _META, json.dumps(
+        {**asdict(info), "errors": critical, "warnings": len(findings) - critical},
+        ensure_ascii=False))
+    write_index(site)
+    return page, csv_path
+
+
+def write_files(directory: Path, info: RejectedFile, findings: list[Finding], *,
+                data_docs: str | None = None, page_name: str = INDEX) -> tuple[Path, Path]:
+    """The report's page and CSV in `directory` (a page of the site, or `edustat check`'s
+    folder); returns (page, CSV)."""
+    ordered = _ordered(findings)
     directory.mkdir(parents=True, exist_ok=True)
     csv_path = directory / CSV_NAME
     tmp = directory / f".{CSV_NAME}.tmp"
@@ -69,15 +83,9 @@ def write_report(site: Path, info: RejectedFile, findings: list[Finding]) -> tup
     critical = sum(f.critical for f in ordered)
     html = _env.get_template("rejection_report.html.j2").render(
         info=info, findings=ordered, label=label, critical=critical,
-        warnings=len(ordered) - critical, csv_name=CSV_NAME,
-        data_docs=f"../../{DATA_DOCS}/{INDEX}" if (site / DATA_DOCS / INDEX).is_file() else None,
+        warnings=len(ordered) - critical, csv_name=CSV_NAME, data_docs=data_docs,
     )
-    page = write_atomic(directory / INDEX, html)
-    write_atomic(directory / _META, json.dumps(
-        {**asdict(info), "errors": critical, "warnings": len(ordered) - critical},
-        ensure_ascii=False))
-    write_index(site)
-    return page, csv_path
+    return write_atomic(directory / page_name, html), csv_path
 
 
 def published_rejections(site: Path) -> set[int]:
