@@ -160,9 +160,9 @@ def test_a_crashed_nights_decisions_are_announced_by_the_next_digest(
     crashed = _ctx(settings, "night-A", landing_dir)
     _intake(crashed)
     # Its closing step dies after claiming the decisions, before its digest goes out.
-    from edustat import alerts
+    from edustat.notices import night
 
-    assert run_killed(lambda: pipeline.finalize(crashed), KillPoint(alerts, "send")) == -9
+    assert run_killed(lambda: pipeline.finalize(crashed), KillPoint(night, "send")) == -9
     assert receiver[1] == []
 
     nxt = _ctx(settings, "night-B", landing_dir)
