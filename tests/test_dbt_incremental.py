@@ -103,12 +103,13 @@ def test_plan_keeps_failed_nights_pending_and_adds_the_retention_year(
     tonight.submit(C, 2022, [], status="duplicate", raw_text=[])
     scope = _plan(dsn)
     assert not scope.full and scope.years == ()
-    # 2021 changes the retention of 2024 (and nothing else there); 2024's own change has no
-    # Y+3 with data.
+    # 2021 changes the schools opened and closed in 2022 and the retention of 2024 (and
+    # nothing else there); 2024's own change has no later year with data.
     assert scope.keys == ((A, 2021), (B, 2024))
-    assert scope.retention_keys == ((A, 2024),)
+    assert scope.retention_keys == ((A, 2022), (A, 2024))
     assert scope.dbt_var() == {"years": [], "keys": [[A, 2021], [B, 2024]],
-                               "retention_years": [], "retention_keys": [[A, 2024]]}
+                               "retention_years": [],
+                               "retention_keys": [[A, 2022], [A, 2024]]}
 
     # Three of the four counties of 2022: from that share of a year's counties on, the whole
     # year.
@@ -118,7 +119,8 @@ def test_plan_keeps_failed_nights_pending_and_adds_the_retention_year(
     scope = _plan(dsn)
     assert scope.years == (2022,)
     assert scope.keys == ((A, 2021), (B, 2024))
-    assert scope.retention_years == () and scope.retention_keys == ((A, 2024),)
+    # 2023's schools opened and closed follow the whole of 2022.
+    assert scope.retention_years == (2023,) and scope.retention_keys == ((A, 2024),)
 
 
 def _ctx(settings: Settings, run_id: str) -> pipeline.RunContext:
