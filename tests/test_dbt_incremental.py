@@ -167,14 +167,16 @@ def test_incremental_night_rebuilds_only_what_the_change_touches(
                                            received_at=later(1))
     built = pipeline.build_marts(_ctx(settings, "night-2"))
     assert built["scope"].startswith("incremental build"), built
-    assert "and 1 county-years, retention of [] and 1 more" in built["scope"], built
+    # Follow-on county-years: 2022 (its schools opened and closed compare with 2021) and 2024
+    # (its retention divides by the 2021 intake).
+    assert "and 1 county-years, retention of [] and 2 more" in built["scope"], built
 
     touched = {(A, RESENT)}
     for table in tables:
         after = _xmins(dsn, table)
         assert after.keys() == before[table].keys(), table
-        expect = touched | ({(A, RESENT + 3)} if table == "int_county_retention_computed"
-                            else set())
+        expect = touched | ({(A, RESENT + 1), (A, RESENT + 3)}
+                            if table == "int_county_retention_computed" else set())
         for key, xmins in after.items():
             if key in expect:
                 assert xmins.isdisjoint(before[table][key]), f"{table} {key} not rebuilt"
@@ -189,6 +191,8 @@ def test_incremental_night_rebuilds_only_what_the_change_touches(
 
     incremental = {t: fetch(dsn, f"marts.{t}", keys) for t, keys in GRAINS.items()}
     assert (RESENT, "6301020099", "primary") in incremental["school_indicators"]
+    assert incremental["county_school_changes"][(RESENT + 1, A)]["closed_school_codes"] == [
+        "6301020099"]
 
     # The same data rebuilt from scratch: every mart row and value must be the same.
     result = dbt_build(dsn, tmp_path / "full", full_refresh=True,
