@@ -22,12 +22,12 @@ each other the way the real ones do. Cases the reports must handle:
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import psycopg
@@ -38,8 +38,7 @@ from edustat.reports.interface import load_interface
 from edustat.transform import dbt_build
 from edustat.warehouse.bootstrap import bootstrap
 from edustat.warehouse.connection import with_database
-
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+from support import oracle
 
 YEARS = (2023, 2024)
 PROVINCE = "630000"
@@ -56,20 +55,7 @@ NULL_CV = ("630121", "junior", "backbone_teachers_per_100")  # 2024 only
 
 
 
-def _seed_limits() -> tuple[dict[str, dict[str, Decimal]], dict[str, Decimal]]:
-    """Method-2017 thresholds and CV limits as the seed holds them (what the marts use)."""
-    thresholds: dict[str, dict[str, Decimal]] = {"primary": {}, "junior": {}}
-    limits: dict[str, Decimal] = {}
-    with (SEEDS / "indicator_thresholds.csv").open(encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            if r["method"] == "2017":
-                thresholds[r["section"]][r["indicator"]] = Decimal(r["school_min_value"])
-                limits[r["section"]] = Decimal(r["cv_limit"])
-    return thresholds, limits
-
-
-THRESHOLDS, CV_LIMITS = _seed_limits()
-INDICATORS = tuple(THRESHOLDS["primary"])
+INDICATORS = oracle.INDICATORS_2017
 
 
 @dataclass(frozen=True)
@@ -162,35 +148,45 @@ def school_for_year(s: School, year: int) -> School:
                      "bandwidth": s.bandwidth * 2 if s.bandwidth < 100 else s.bandwidth})
 
 
-def section_rows(s: School, county: str, year: int) -> list[dict[str, object]]:
-    """school_indicators rows of one school (indicators.md: sections, shares, values)."""
-    total = sum(s.students)
-    rows = []
+def file_row(s: School) -> dict[str, object]:
+    """The school as a row of its county file (the columns the test oracle reads)."""
+    row: dict[str, object] = {
+        "school_code": s.code, "school_name": s.name, "school_type": s.type,
+        "urban_rural": s.urban_rural, "teaching_area_m2": s.teaching_area,
+        "sports_area_m2": s.sports_area, "equipment_value_10k_yuan": s.equipment_10k,
+        "multimedia_classrooms": s.multimedia, "computers": 0, "books": 0}
+    for key, value in zip(("primary_students", "junior_students", "senior_students"),
+                          s.students, strict=True):
+        row[key] = value
     for i, section in enumerate(("primary", "junior")):
-        p = s.students[i]
-        if p <= 0:
-            continue
-        share = D(p) / D(total)
-        values = {
-            "qualified_teachers_per_100": D(s.qualified[i]) / p * 100,
-            "backbone_teachers_per_100": D(s.backbone[i]) / p * 100,
-            "pe_arts_teachers_per_100": D(s.pe_arts[i]) / p * 100,
-            "teaching_area_per_student": s.teaching_area * share / p,
-            "sports_area_per_student": s.sports_area * share / p,
-            "equipment_value_per_student": s.equipment_10k * 10000 * share / p,
-            "multimedia_rooms_per_100": D(s.multimedia) * share / p * 100,
-        }
-        limits = THRESHOLDS[section]
-        met = sum(1 for k, v in values.items() if v >= limits[k])
-        near = all(v >= limits[k] * D("0.85") for k, v in values.items())
+        for key, values in (("classes", s.classes), ("teachers", s.teachers),
+                            ("qualified_teachers", s.qualified),
+                            ("backbone_teachers", s.backbone), ("pe_arts_teachers", s.pe_arts),
+                            ("senior_title_teachers", s.senior_title)):
+            row[f"{section}_{key}"] = values[i]
+    return row
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return D(value.numerator) / D(value.denominator)
+
+
+def section_rows(s: School, county: str, year: int) -> list[dict[str, object]]:
+    """school_indicators rows of one school: sections, shares, values and compliance as the
+    test oracle computes them (support/oracle.py, from methodology.md)."""
+    rows = []
+    for section in oracle.split(year, county, file_row(s)):
+        met, compliant = oracle.compliance(section)
         rows.append({
-            "school_year": year, "school_code": s.code, "section": section,
+            "school_year": year, "school_code": s.code, "section": section.section,
             "county_code": county, "county_name": COUNTIES[county],
             "prefecture_code": PREFECTURE, "province_code": PROVINCE,
             "school_name": s.name, "school_type": s.type, "urban_rural": s.urban_rural,
-            "students": p, "classes": s.classes[i], "teachers": s.teachers[i], **values,
-            "indicators_met": met, "compliant": met == 7 or (met == 6 and near),
-            "in_balance_scope": s.type != "218",
+            "students": section.students, "classes": section.get("classes"),
+            "teachers": section.get("teachers"),
+            **{k: _decimal(section.values[k]) for k in INDICATORS},
+            "indicators_met": met, "compliant": compliant,
+            "in_balance_scope": section.in_scope,
         })
     return rows
 
