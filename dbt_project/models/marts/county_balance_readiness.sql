@@ -9,8 +9,8 @@
 -- The nine-year 巩固率 is reported beside the three-year one with its own target; neither
 -- the 2017 method's readiness nor gaps read it.
 {{ config(meta={'build_scope': {'level': 'retention'}}) }}
--- Incremental: a night redoes the county-years it changed and those whose retention follows a
--- changed year Y-3 (macros/build_scope.sql).
+-- Incremental: a night redoes the county-years it changed and those whose figures follow a
+-- changed earlier year (Y-1, Y-3, Y-9: macros/build_scope.sql).
 with counties as {{ scope_materialized() }} (
     select * from {{ ref('int_submissions_current') }}
     where {{ in_build_scope(level='retention') }}
