@@ -383,6 +383,7 @@ def test_readiness_table_lists_every_gap_and_the_seeds_rules(
             assert cells["ready"].get("data-value") == ("true" if r["ready"] else "false")
             assert cells["compliant_share"].value == r["compliant_share"]
             assert cells["junior_retention_rate"].value == r["junior_retention_rate"]
+            assert cells["compulsory_retention_rate"].value == r["compulsory_retention_rate"]
             items = [e.text for e in page.elements if e.tag == "li" and cells["gaps"] in e.parents]
             assert items == [g for g in (r["gaps"] or "").split("；") if g]
     page = Page(result.provincial[2024])
@@ -390,7 +391,9 @@ def test_readiness_table_lists_every_gap_and_the_seeds_rules(
     for parameter in ("primary_max_class_size", "junior_max_class_size",
                       "single_section_school_max_students", "combined_school_max_students"):
         assert f"{policy(parameter):f}" in note, parameter
+    assert f"无 {policy('large_class_size'):f} 人及以上的大班额" in note
     assert pct(policy("junior_retention_target"), 0) in note
+    assert f"九年义务教育巩固率（目标 {pct(policy('compulsory_retention_target'), 0)}）" in note
 
 
 def test_trend_charts_follow_the_years(built: tuple[str, ReportsResult]) -> None:

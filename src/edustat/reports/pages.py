@@ -295,11 +295,14 @@ def readiness_rules(snap: Snapshot) -> str:
     p = snap.policy_number
     return (f"各学段七项差异系数均不超过上限（小学 {_limit(snap, 'primary')}、初中 "
             f"{_limit(snap, 'junior')}）；纳入评估的学校学段全部达标；无超过 "
-            f"{p('primary_max_class_size'):f}/{p('junior_max_class_size'):f} 人的班级；"
+            f"{p('primary_max_class_size'):f}/{p('junior_max_class_size'):f} 人的班级，"
+            f"无 {p('large_class_size'):f} 人及以上的大班额；"
             f"无超规模学校（{p('single_section_school_max_students'):f} 人，一贯制 "
             f"{p('combined_school_max_students'):f} 人）；每 {p('classes_per_special_room'):f} "
             f"个班配备音乐、美术专用教室各 1 间；初中三年巩固率不低于 "
-            f"{formatting.pct(p('junior_retention_target'), 0)}（无法计算时列入差距但不否决）")
+            f"{formatting.pct(p('junior_retention_target'), 0)}（无法计算时列入差距但不否决）。"
+            f"九年义务教育巩固率（目标 {formatting.pct(p('compulsory_retention_target'), 0)}）"
+            f"单列，不作为条件")
 
 
 def retention_targets(snap: Snapshot) -> dict[str, str]:
