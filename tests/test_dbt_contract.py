@@ -18,7 +18,8 @@ PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MODELS = PROJECT / "models"
 INTERFACE_MARTS = {"school_indicators", "county_indicator_cv", "county_multimedia_coverage",
                    "county_broadband", "county_teacher_ratios", "county_balance_readiness",
-                   "school_resource_gaps", "region_summary", "submission_status"}
+                   "school_resource_gaps", "region_summary", "submission_status",
+                   "county_urban_rural", "region_urban_rural", "county_school_changes"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 # Numbers of docs/methodology.md that belong in seeds (thresholds, limits, policy), never in SQL.

@@ -103,12 +103,13 @@ def test_plan_keeps_failed_nights_pending_and_adds_the_retention_year(
     tonight.submit(C, 2022, [], status="duplicate", raw_text=[])
     scope = _plan(dsn)
     assert not scope.full and scope.years == ()
-    # 2021 changes the retention of 2024 (and nothing else there); 2024's own change has no
-    # Y+3 with data.
+    # 2021 changes the schools opened and closed in 2022 and the retention of 2024 (and
+    # nothing else there); 2024's own change has no later year with data.
     assert scope.keys == ((A, 2021), (B, 2024))
-    assert scope.retention_keys == ((A, 2024),)
+    assert scope.retention_keys == ((A, 2022), (A, 2024))
     assert scope.dbt_var() == {"years": [], "keys": [[A, 2021], [B, 2024]],
-                               "retention_years": [], "retention_keys": [[A, 2024]]}
+                               "retention_years": [],
+                               "retention_keys": [[A, 2022], [A, 2024]]}
 
     # Three of the four counties of 2022: from that share of a year's counties on, the whole
     # year.
@@ -118,7 +119,8 @@ def test_plan_keeps_failed_nights_pending_and_adds_the_retention_year(
     scope = _plan(dsn)
     assert scope.years == (2022,)
     assert scope.keys == ((A, 2021), (B, 2024))
-    assert scope.retention_years == () and scope.retention_keys == ((A, 2024),)
+    # 2023's schools opened and closed follow the whole of 2022.
+    assert scope.retention_years == (2023,) and scope.retention_keys == ((A, 2024),)
 
 
 def _ctx(settings: Settings, run_id: str) -> pipeline.RunContext:
@@ -165,14 +167,16 @@ def test_incremental_night_rebuilds_only_what_the_change_touches(
                                            received_at=later(1))
     built = pipeline.build_marts(_ctx(settings, "night-2"))
     assert built["scope"].startswith("incremental build"), built
-    assert "and 1 county-years, retention of [] and 1 more" in built["scope"], built
+    # Follow-on county-years: 2022 (its schools opened and closed compare with 2021) and 2024
+    # (its retention divides by the 2021 intake).
+    assert "and 1 county-years, retention of [] and 2 more" in built["scope"], built
 
     touched = {(A, RESENT)}
     for table in tables:
         after = _xmins(dsn, table)
         assert after.keys() == before[table].keys(), table
-        expect = touched | ({(A, RESENT + 3)} if table == "int_county_retention_computed"
-                            else set())
+        expect = touched | ({(A, RESENT + 1), (A, RESENT + 3)}
+                            if table == "int_county_retention_computed" else set())
         for key, xmins in after.items():
             if key in expect:
                 assert xmins.isdisjoint(before[table][key]), f"{table} {key} not rebuilt"
@@ -187,6 +191,8 @@ def test_incremental_night_rebuilds_only_what_the_change_touches(
 
     incremental = {t: fetch(dsn, f"marts.{t}", keys) for t, keys in GRAINS.items()}
     assert (RESENT, "6301020099", "primary") in incremental["school_indicators"]
+    assert incremental["county_school_changes"][(RESENT + 1, A)]["closed_school_codes"] == [
+        "6301020099"]
 
     # The same data rebuilt from scratch: every mart row and value must be the same.
     result = dbt_build(dsn, tmp_path / "full", full_refresh=True,

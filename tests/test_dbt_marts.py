@@ -1,8 +1,8 @@
 """Protects the marts' numbers: a hand-made Qinghai (tests/fixtures/dbt/sample_province.py) is
 written into raw/ops of a real Postgres, `dbt build` runs through edustat.transform, and every
 mart must equal what docs/methodology.md and docs/interface.md give when computed
-independently in plain Python (tests/fixtures/dbt/reference.py): same grain rows, numbers within
-1e-9 relative error, NULL exactly where the reference has NULL. Hand-derived spot values (the
+independently in plain Python (tests/support/oracle.py): same grain rows, numbers within 1e-9
+relative error, NULL exactly where the reference has NULL. Hand-derived spot values (the
 published 5-school CV, a 341's asset share, retention above 100 %) guard against a shared
 misreading of the spec.
 Also: jurisdiction handling of submission_status, the dbt unit test, and dbt docs.
@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from edustat.transform import DbtResult, dbt_build, dbt_docs_generate
-from fixtures.dbt import reference, sample_province
+from fixtures.dbt import sample_province
 from fixtures.dbt.marts_db import (
     assert_rows_match,
     columns_of,
@@ -32,10 +32,11 @@ from fixtures.dbt.marts_db import (
 )
 from fixtures.dbt.sample_province import A, B, C, D, E
 from fixtures.dbt.warehouse_rows import WarehouseWriter
+from support import oracle
 
 REPO = Path(__file__).resolve().parents[1]
 
-# docs/interface.md#marts: the columns every ministry query may rely on.
+# docs/interface.md, "Marts": the columns every ministry query may rely on.
 INTERFACE_COLUMNS: dict[str, list[str]] = {
     "school_indicators": [
         "school_year", "school_code", "section", "county_code", "school_name", "school_type",
@@ -82,7 +83,7 @@ class Built:
     result: DbtResult
     sample: sample_province.SampleProvince
     writer: WarehouseWriter
-    expected: reference.Expected
+    expected: oracle.Expected
 
 
 def qinghai_counties(dsn: str, provinces: tuple[str, ...] = ("63",)) -> dict[str, str]:
@@ -106,7 +107,7 @@ def built(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         assert result.ok, result.summary() + "\n" + result.output
         counties = qinghai_counties(dsn)
         assert len(counties) == 45
-        expected = reference.compute(writer.files, counties, counties)
+        expected = oracle.compute(writer.files, counties, counties)
         yield Built(dsn, target, result, sample, writer, expected)
     finally:
         drop_warehouse(pg_server, dsn)
@@ -125,8 +126,8 @@ def test_build_runs_seeds_models_unit_and_data_tests(built: Built) -> None:
         by_type.setdefault(r["unique_id"].split(".")[0], []).append(r["status"])
     assert by_type["unit_test"] == ["pass"]  # the published 5-school CV example
     assert set(by_type["test"]) == {"pass"} and len(by_type["test"]) > 60
-    assert set(by_type["model"]) == {"success"} and len(by_type["model"]) == 23
-    assert len(by_type["seed"]) == 6
+    assert set(by_type["model"]) == {"success"} and len(by_type["model"]) == 27
+    assert len(by_type["seed"]) == 7
     assert not built.result.failed and built.result.returncode == 0
 
 
@@ -204,10 +205,28 @@ def test_region_summary_matches_the_reference(built: Built) -> None:
     assert_rows_match("region_summary", actual, built.expected.region_summary)
 
 
+def test_county_urban_rural_matches_the_reference(built: Built) -> None:
+    actual = mart(built, "county_urban_rural",
+                  ["school_year", "county_code", "section", "area", "indicator"])
+    compared = assert_rows_match("county_urban_rural", actual, built.expected.county_urban_rural)
+    assert compared > 500
+
+
+def test_region_urban_rural_matches_the_reference(built: Built) -> None:
+    actual = mart(built, "region_urban_rural",
+                  ["school_year", "region_level", "region_code", "section", "area", "indicator"])
+    assert_rows_match("region_urban_rural", actual, built.expected.region_urban_rural)
+
+
+def test_county_school_changes_match_the_reference(built: Built) -> None:
+    actual = mart(built, "county_school_changes", ["school_year", "county_code"])
+    assert_rows_match("county_school_changes", actual, built.expected.county_school_changes)
+
+
 def test_submission_status_matches_the_reference(built: Built) -> None:
     actual = mart(built, "submission_status", ["county_code", "school_year"])
     assert_rows_match("submission_status", actual, built.expected.submission_status)
-    assert len(actual) == 45 * 4  # every Qinghai county unit × 2019, 2020, 2022, 2023
+    assert len(actual) == 45 * 5  # every Qinghai county unit × 2014, 2019, 2020, 2022, 2023
 
 
 # ------------------------------------------------------------- hand-derived spot values
@@ -270,7 +289,7 @@ def test_retention_is_uncapped_and_null_without_year_minus_3(built: Built) -> No
 def test_readiness_and_gaps_in_chinese(built: Built) -> None:
     rows = mart(built, "county_balance_readiness", ["school_year", "county_code"])
     assert rows[(2023, B)]["ready"] is True and rows[(2023, B)]["gaps"] is None
-    # Unknown retention is reported without blocking readiness (docs/methodology.md#readiness).
+    # Unknown retention is reported without blocking readiness (docs/interface.md).
     assert rows[(2020, B)]["ready"] is True
     assert rows[(2020, B)]["gaps"] == "初中三年巩固率无法计算：缺少2017年的数据"
     a = rows[(2023, A)]
@@ -325,6 +344,101 @@ def test_region_levels_recomputed_from_totals(built: Built) -> None:
     mean_of_ratios = sum(Fraction(r["coverage_ratio"]) for r in counties) / len(counties)
     assert province["coverage_ratio"] != mean_of_ratios
     assert rows[(2023, "prefecture", "630200")]["region_name"] == "海东市"
+
+
+def test_urban_rural_by_hand(built: Built) -> None:
+    rows = mart(built, "county_urban_rural",
+                ["school_year", "county_code", "section", "area", "indicator"])
+    cv = mart(built, "county_indicator_cv",
+              ["school_year", "county_code", "section", "method", "indicator"])
+    area = "teaching_area_per_student"
+    # 城东区 2023: no primary section in a 镇区 school in scope (the 218 is out of scope).
+    empty = rows[(2023, A, "primary", "town", area)]
+    assert (empty["schools"], empty["students"], empty["value"], empty["ratio_to_urban"]) == (
+        0, 0, None, None)
+    # Junior, rural: the 312 alone, 3000 ㎡ × 200/600 over 200 pupils = 5; urban: the 345,
+    # (6·300 + 7·300 + 8·400) ㎡ × 300/1000 over 300 pupils = 7.1.
+    rural = rows[(2023, A, "junior", "rural", area)]
+    urban = rows[(2023, A, "junior", "urban", area)]
+    assert (rural["schools"], rural["value"]) == (1, 5)
+    assert (urban["schools"], urban["value"]) == (1, Fraction("7.1"))
+    assert same(rural["ratio_to_urban"], Fraction(5) / Fraction("7.1"))
+    assert urban["ratio_to_urban"] == 1
+    # A single 镇区 school: the town value is the county value digit for digit; no urban area,
+    # so no gap can be computed.
+    for k in oracle.INDICATORS_2017:
+        town = rows[(2023, B, "primary", "town", k)]
+        assert town["value"] == cv[(2023, B, "primary", "2017", k)]["county_value"]
+        assert town["ratio_to_urban"] is None
+        assert rows[(2023, B, "primary", "urban", k)]["value"] is None
+    # The province row is recomputed from the sections, not averaged from the counties.
+    region = mart(built, "region_urban_rural",
+                  ["school_year", "region_level", "region_code", "section", "area", "indicator"])
+    province = region[(2023, "province", "630000", "junior", "town", area)]
+    towns = [r for k, r in rows.items() if k[0] == 2023 and k[2:] == ("junior", "town", area)]
+    assert province["students"] == sum(r["students"] for r in towns)
+
+
+def test_schools_below_threshold_by_hand(built: Built) -> None:
+    cv = mart(built, "county_indicator_cv",
+              ["school_year", "county_code", "section", "method", "indicator"])
+    # The 341 (4.0005 ㎡) and the 312, compliant with its 5.0 ㎡ (86 %), are both below 5.8:
+    # every school to the standard has no 85 % allowance.
+    assert cv[(2023, A, "junior", "2017", "teaching_area_per_student")][
+        "schools_below_threshold"] == 2
+    assert cv[(2023, A, "junior", "2012", "teaching_area_per_student")][
+        "schools_below_threshold"] is None
+    assert cv[(2023, A, "junior", "2012", "composite")]["schools_below_threshold"] is None
+    # Backbone teachers: the 345's sections have none; the 218 (out of scope) is not counted.
+    assert cv[(2023, A, "primary", "2017", "backbone_teachers_per_100")][
+        "schools_below_threshold"] == 1
+    assert cv[(2023, C, "primary", "2017", "backbone_teachers_per_100")][
+        "schools_below_threshold"] == 5
+
+
+def test_teachers_per_class_by_hand(built: Built) -> None:
+    rows = mart(built, "county_teacher_ratios", ["school_year", "county_code", "section"])
+    b = rows[(2023, B, "primary")]  # 500 pupils: ⌈500·6/100⌉ = 30 teachers, ⌈500/40⌉ = 13 classes
+    assert (b["teachers"], b["classes"]) == (30, 13)
+    assert same(b["teachers_per_class"], Fraction(30, 13))
+
+
+def test_nine_year_retention_by_hand(built: Built) -> None:
+    rows = mart(built, "county_balance_readiness", ["school_year", "county_code"])
+    b = rows[(2023, B)]
+    assert same(b["compulsory_retention_rate"], Fraction(97, 110))
+    assert b["compulsory_retention_ok"] is False
+    assert b["ready"] is True and b["gaps"] is None  # the nine-year rate does not block
+    assert rows[(2020, B)]["compulsory_retention_rate"] is None  # no 2011 file
+    # 城西区 2014 has no 小学一年级招生数 column: unknown, never 0.
+    assert rows[(2023, C)]["compulsory_retention_rate"] is None
+    assert rows[(2023, C)]["compulsory_retention_ok"] is None
+
+
+def test_ready_and_gaps_read_the_same_conditions(built: Built) -> None:
+    rows = mart(built, "county_balance_readiness", ["school_year", "county_code"])
+    legacy = rows[(2019, B)]  # one 大班额 reported with largest classes of 42 and 48
+    assert legacy["oversize_class_schools"] == 0 and legacy["large_classes"] == 1
+    assert legacy["ready"] is False
+    assert legacy["gaps"] == "大班额（56人及以上）1个；初中三年巩固率无法计算：缺少2016年的数据"
+    for row in rows.values():
+        assert row["large_classes"] == 0 or not row["ready"]
+        assert (row["large_classes"] > 0) == ("大班额" in (row["gaps"] or ""))
+
+
+def test_school_changes_by_hand(built: Built) -> None:
+    rows = mart(built, "county_school_changes", ["school_year", "county_code"])
+    e = rows[(2023, E)]
+    assert (e["schools"], e["schools_opened"], e["schools_closed"]) == (3, 1, 1)
+    assert e["opened_school_codes"] == ["6302020003"]
+    assert e["closed_school_codes"] == ["6302020009"]
+    first = rows[(2022, E)]  # no 2021 file: nothing can be said about openings
+    assert first["previous_year_available"] is False
+    assert first["schools_opened"] is None and first["opened_school_codes"] is None
+    assert (first["small_schools"], first["rural_schools"]) == (1, 1)
+    same_schools = rows[(2023, A)]  # the 2022 schools again: zero, not unknown
+    assert (same_schools["schools_opened"], same_schools["schools_closed"]) == (0, 0)
+    assert same_schools["opened_school_codes"] == []
 
 
 # --------------------------------------------------------------------------- jurisdiction

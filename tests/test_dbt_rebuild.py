@@ -5,9 +5,10 @@ marts are built; 城东区 resends 2021 (one more school, corrected intake) and 
 rebuilt while a `ministry_reader` login counts every mart in a tight loop. Then:
 
 - history: every other year's rows are identical in every mart, column for column, except the
-  county's readiness row of 2024, whose 初中三年巩固率 divides by the 2021 intake and must follow
-  the new file (why a night's scope carries the retention of Y+3); 2021 is served from
-  the new file;
+  county's readiness row of 2024, whose 初中三年巩固率 divides by the 2021 intake, and its
+  school changes of 2022, which compare with the 2021 schools: both must follow the new file
+  (why a night's scope carries the follow-on years Y+1, Y+3, Y+9); 2021 is served from the
+  new file;
 - no empty window: the reader never got 0 rows or an error (permission errors included: grants
   travel with the swapped-in table), and it did read both the old and the new tables;
 - access: the reader role has SELECT on the marts and nothing else — raw, ops, staging,
@@ -146,7 +147,8 @@ def scenario(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def test_resubmission_leaves_other_years_identical(scenario: Scenario) -> None:
     before, after = scenario.before, scenario.after
     assert all(before.values()), "every mart has rows"
-    follows_resent_year = {("county_balance_readiness", (RESENT + 3, A))}
+    follows_resent_year = {("county_balance_readiness", (RESENT + 3, A)),
+                           ("county_school_changes", (RESENT + 1, A))}
     for table in GRAINS:
         other_before = {k: v for k, v in before[table].items() if year_of(table, k) != RESENT}
         other_after = {k: v for k, v in after[table].items() if year_of(table, k) != RESENT}
@@ -166,6 +168,13 @@ def test_the_resent_year_is_served_from_the_new_file(scenario: Scenario) -> None
     status = scenario.after["submission_status"][(A, RESENT)]
     assert (status["accepted_submission_id"], status["replaced_submission_id"]) == (
         scenario.new_id, scenario.first_ids[RESENT])
+
+    # The school opened in the resent 2021 is missing from 2022: closed there.
+    changes = scenario.after["county_school_changes"][(RESENT + 1, A)]
+    assert changes["closed_school_codes"] == [NEW_SCHOOL] and changes["schools_closed"] == 1
+    assert scenario.before["county_school_changes"][(RESENT + 1, A)]["schools_closed"] == 0
+    opened = scenario.after["county_school_changes"][(RESENT, A)]
+    assert NEW_SCHOOL in opened["opened_school_codes"]
 
     # Y+3 retention divides by the corrected intake; nothing else in that row moved.
     old_row = scenario.before["county_balance_readiness"][(RESENT + 3, A)]

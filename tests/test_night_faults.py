@@ -34,10 +34,11 @@ import psutil
 import psycopg
 import pytest
 
-from edustat import alerts, pipeline
+from edustat import pipeline
 from edustat.config import load_settings
 from edustat.intake import landing as landing_mod
 from edustat.intake import rejection_report
+from edustat.notices import night as notices_night
 from edustat.validation import history
 from edustat_synth.generate import generate
 from support.crash import KillPoint, run_killed
@@ -255,7 +256,7 @@ def test_a_night_killed_between_every_commit_recovers_step_by_step(
 
     # The closing step dies after claiming tonight's decisions, before its digest went out.
     sent = len(province["received"])
-    assert run_killed(lambda: pipeline.finalize(night), KillPoint(alerts, "send")) == -9
+    assert run_killed(lambda: pipeline.finalize(night), KillPoint(notices_night, "send")) == -9
     assert len(province["received"]) == sent
     assert {r[0] for r in tonight("SELECT announced_run_id FROM ops.submissions"
                                   " WHERE decided_run_id = {run}")} == {"night-3"}

@@ -24,6 +24,7 @@ from corpus.make_corpus import (
     sheet_xml,
     write_blank_row_elements,
 )
+from corpus.make_corpus import KEYS as FORM_KEYS
 from edustat.columns import KEYS
 from edustat.intake.normalize import is_blank, normalize_value, render_number
 from edustat.intake.readers import ReadLimits, file_year, read_submission
@@ -105,8 +106,8 @@ def test_is_blank() -> None:
 
 def _formula_sheet(prefix: str = "", refs: bool = True) -> bytes:
     rows = _base_rows()
-    rows[1][KEYS.index("primary_students")] = Formula("=1200+34", 1234)
-    rows[2][KEYS.index("books")] = Formula("=A1&\"<x>\"", 0)
+    rows[1][FORM_KEYS.index("primary_students")] = Formula("=1200+34", 1234)
+    rows[2][FORM_KEYS.index("books")] = Formula("=A1&\"<x>\"", 0)
     return sheet_xml(list(enumerate(rows, start=1)), prefix=prefix, refs=refs)
 
 
@@ -118,7 +119,7 @@ def test_sheet_scan_does_not_depend_on_chunking(variant: dict, chunk: int) -> No
     for pos in range(0, len(xml), chunk):
         scanner.feed(xml[pos:pos + chunk])
     scan = scanner.close()
-    assert (scan.max_row, scan.max_col) == (4, len(KEYS) - 1)
+    assert (scan.max_row, scan.max_col) == (4, len(FORM_KEYS) - 1)
     marks = [(m.ref, m.kind, m.text) for m in scan.marks]
     # Formula text is captured when the chunk holding it also holds its end; the cells
     # themselves are always found.
@@ -207,7 +208,7 @@ def test_unnamed_and_repeated_unknown_columns_keep_their_values_apart() -> None:
 def test_many_formulas_in_one_column_are_summarised() -> None:
     header, school = (list(r) for r in _base_rows()[:2])
     rows = [header] + [list(school) for _ in range(25)]
-    col = KEYS.index("books")
+    col = FORM_KEYS.index("books")
     marks = {(n, col): CellMark(n, col, "formula", "SUM(A1:A2)") for n in range(2, 27)}
     table = _table(rows, marks)
     named = [f for f in table.findings if f.failing_count == 1]

@@ -383,6 +383,7 @@ def test_readiness_table_lists_every_gap_and_the_seeds_rules(
             assert cells["ready"].get("data-value") == ("true" if r["ready"] else "false")
             assert cells["compliant_share"].value == r["compliant_share"]
             assert cells["junior_retention_rate"].value == r["junior_retention_rate"]
+            assert cells["compulsory_retention_rate"].value == r["compulsory_retention_rate"]
             items = [e.text for e in page.elements if e.tag == "li" and cells["gaps"] in e.parents]
             assert items == [g for g in (r["gaps"] or "").split("；") if g]
     page = Page(result.provincial[2024])
@@ -390,7 +391,9 @@ def test_readiness_table_lists_every_gap_and_the_seeds_rules(
     for parameter in ("primary_max_class_size", "junior_max_class_size",
                       "single_section_school_max_students", "combined_school_max_students"):
         assert f"{policy(parameter):f}" in note, parameter
+    assert f"无 {policy('large_class_size'):f} 人及以上的大班额" in note
     assert pct(policy("junior_retention_target"), 0) in note
+    assert f"九年义务教育巩固率（目标 {pct(policy('compulsory_retention_target'), 0)}）" in note
 
 
 def test_trend_charts_follow_the_years(built: tuple[str, ReportsResult]) -> None:
@@ -487,11 +490,20 @@ def test_scorecard_against_marts_and_province(built: tuple[str, ReportsResult]) 
             assert prov.value == region[f"{r['section']}_{metric}"]
         assert not page.find(data_scope="province", data_section=r["section"],
                              data_metric="backbone_teachers_per_100")
+        # 班师比: teachers over the classes of the same sections; no province figure.
+        cell = page.one(data_scope="county", data_section=r["section"],
+                        data_metric="teachers_per_class")
+        assert cell.value == r["teachers_per_class"] and cell.value is not None
+        assert not page.find(data_scope="province", data_section=r["section"],
+                             data_metric="teachers_per_class")
     teachers = next(e.text for e in page.elements if e.get("id") == "teachers")
     indicators = next(e.text for e in page.elements if e.get("id") == "indicators")
     assert "含小学教学点" in teachers and "不含小学教学点" in indicators
 
     # 2017 indicators: county mean, threshold (seed), CV.
+    areas = {(a["section"], a["indicator"], a["area"]): a for a in query(
+        dsn, "SELECT * FROM marts.county_urban_rural WHERE school_year = %s"
+             " AND county_code = %s", (year, code))}
     thresholds = {(t["section"], t["indicator"]): t["school_min_value"] for t in query(
         dsn, "SELECT section, indicator, school_min_value FROM reference.indicator_thresholds"
              " WHERE method::text = '2017'")}
@@ -505,6 +517,16 @@ def test_scorecard_against_marts_and_province(built: tuple[str, ReportsResult]) 
         assert ok == {True: "true", False: "false", None: ""}[r["cv_ok"]]
         assert page.one(data_field="threshold", **key).value == \
             thresholds[(r["section"], r["indicator"])]
+        # Every school to the standard, and the 城乡 gap of the same indicator.
+        assert page.one(data_field="schools_below_threshold", **key).value == \
+            r["schools_below_threshold"]
+        for area, field, column in (("urban", "urban_value", "value"),
+                                    ("rural", "rural_value", "value"),
+                                    ("rural", "rural_urban_ratio", "ratio_to_urban")):
+            expected = areas[(r["section"], r["indicator"], area)][column]
+            assert page.one(data_field=field, **key).value == expected, (key, field)
+    assert any(a["ratio_to_urban"] is not None for (_, _, name), a in areas.items()
+               if name == "rural")
 
     # 一县一案 work list: every gap of the county, with its shortfall; in-scope non-compliant
     # sections first, teaching points (out of scope) last and counted.
@@ -544,6 +566,26 @@ def test_scorecard_against_marts_and_province(built: tuple[str, ReportsResult]) 
     assert page.one(data_field="ready").get("data-value") == "false"
     items = [e.text for e in page.elements if e.tag == "li" and e.within(data_field="gaps")]
     assert items == readiness["gaps"].split("；")
+    # The nine-year 巩固率 beside the three-year one, each with its seed target.
+    nine = page.one(data_field="compulsory_retention_rate")
+    assert nine.value == readiness["compulsory_retention_rate"]
+    row = next(e for e in nine.parents if e.tag == "td").text
+    assert f"目标 {pct(policy('compulsory_retention_target'), 0)}" in row
+
+
+def test_province_page_shows_the_urban_rural_gap(built: tuple[str, ReportsResult]) -> None:
+    dsn, result = built
+    for year in YEARS:
+        page = Page(result.provincial[year])
+        rows = query(dsn, "SELECT * FROM marts.region_urban_rural WHERE school_year = %s"
+                          " AND region_level = 'province'", (year,))
+        assert len(rows) == 2 * 3 * 7  # both sections × three areas × seven indicators
+        for r in rows:
+            key = {"data_section": r["section"], "data_indicator": r["indicator"]}
+            assert page.one(data_field=f"{r['area']}_value", **key).value == r["value"]
+            if r["area"] == "rural":
+                assert page.one(data_field="rural_urban_ratio", **key).value == \
+                    r["ratio_to_urban"]
 
 
 @pytest.mark.parametrize("year,county,status", [

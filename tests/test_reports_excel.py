@@ -61,6 +61,8 @@ def shown(mart: Mart, column: str, value: Any) -> Any:
         return codes("boolean")["true" if value else "false"]
     if c.codes:
         return codes(c.codes)[str(value)]
+    if isinstance(value, list):  # a list of codes (text[]): one cell, items joined by "；"
+        return "；".join(value)
     return value
 
 

@@ -7,7 +7,7 @@ code_labels seed and is tested there; every policy target a column names is a pa
 policy_parameters seed; an incomplete declaration is refused with every problem named; a
 column renamed in the warehouse stops the reports with the difference named (never a silent
 None) and writes nothing; a column a report asks for but the interface lacks raises; and a
-mart the indicators add later (here: a made-up county_urban_rural) reaches the Excel export
+mart the indicators add later (here: a made-up county_made_up_measure) reaches the Excel export
 with its Chinese sheet name and headers without any report code naming it.
 """
 
@@ -85,6 +85,21 @@ def test_an_incomplete_declaration_is_refused_naming_each_problem(
     assert "marts.region_summary: the contract is not enforced" in text
 
 
+def test_labels_take_policy_numbers_from_the_seed(manifest: dict[str, Any]) -> None:
+    with (SEEDS / "policy_parameters.csv").open(encoding="utf-8") as fh:
+        policy = {r["parameter"]: r["value"] for r in csv.DictReader(fh)}
+    label = from_manifest(manifest).column("county_broadband", "share_10mbps_plus").label
+    assert label == f"出口带宽≥{policy['bandwidth_basic_mbps']}Mbps学校占比"
+    # A province with a stricter basic target sees its own number in every header.
+    stricter = from_manifest(manifest, {**policy, "bandwidth_basic_mbps": "20"})
+    assert stricter.column("region_summary", "share_10mbps_plus").label == "出口带宽≥20Mbps学校占比"
+    unknown = {k: v for k, v in policy.items() if k != "bandwidth_target_mbps"}
+    with pytest.raises(InterfaceError) as refused:
+        from_manifest(manifest, unknown)
+    assert ("marts.county_broadband.share_100mbps_plus: meta.label names "
+            "'bandwidth_target_mbps', which is not in seed policy_parameters") in str(refused.value)
+
+
 def test_status_labels_exist_once_in_the_seed() -> None:
     with CODE_LABELS_CSV.open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["code_set"] == "status"]
@@ -124,9 +139,10 @@ def test_a_new_declared_mart_reaches_excel_without_report_code(
     grown = copy.deepcopy(manifest)
     base = grown["nodes"]["model.edustat.county_broadband"]
     node = copy.deepcopy(base)
-    node.update(name="county_urban_rural", unique_id="model.edustat.county_urban_rural",
-                fqn=["edustat", "marts", "county_urban_rural"],
-                meta={"label": "县域城乡对比", "sheet_order": 9})
+    node.update(name="county_made_up_measure",
+                unique_id="model.edustat.county_made_up_measure",
+                fqn=["edustat", "marts", "county_made_up_measure"],
+                meta={"label": "县域城乡对比", "sheet_order": 99})
     node["columns"] = {
         name: {"name": name, "data_type": data_type, "meta": meta}
         for name, data_type, meta in (
@@ -141,16 +157,16 @@ def test_a_new_declared_mart_reaches_excel_without_report_code(
                               if t["resource_type"] == "test"
                               and t.get("attached_node") == base["unique_id"]
                               and t["test_metadata"]["name"] == "unique_combination"))
-    test.update(unique_id="test.edustat.unique_county_urban_rural",
+    test.update(unique_id="test.edustat.unique_county_made_up_measure",
                 attached_node=node["unique_id"])
     test["test_metadata"]["kwargs"]["combination_of_columns"] = [
         "school_year", "county_code", "section", "area"]
     grown["nodes"][test["unique_id"]] = test
     interface = from_manifest(grown)
     with psycopg.connect(marts) as conn:
-        conn.execute("CREATE TABLE marts.county_urban_rural (school_year integer, county_code"
+        conn.execute("CREATE TABLE marts.county_made_up_measure (school_year integer, county_code"
                      " text, section text, area text, schools bigint, value numeric)")
-        conn.execute("INSERT INTO marts.county_urban_rural VALUES"
+        conn.execute("INSERT INTO marts.county_made_up_measure VALUES"
                      " (2024, '630102', 'primary', 'urban', 3, 0.5)")
     with snapshot(marts, interface) as snap:
         export = export_year(snap, 2024, tmp_path, ["630000"], {"630000": "青海省"})

@@ -76,6 +76,11 @@ CASES = [
     ("bandwidth_without_internet", "critical", "bandwidth_mbps", {"internet_access": "否"}),
     ("bandwidth_missing_with_internet", "critical", "bandwidth_mbps", {"bandwidth_mbps": "0"}),
     ("large_classes_within_classes", "critical", "large_classes", {"large_classes": "19"}),
+    # A class of 56+ while the largest classes are 40 and 45: the school contradicts itself.
+    ("large_classes_need_large_max_class", "critical", "large_classes", {"large_classes": "1"}),
+    ("primary_intake_without_section", "critical", "primary_intake",
+     {"school_type": "311", "primary_students": "0", "primary_classes": "0",
+      "primary_max_class_size": "0", "primary_intake": "5"}),
     ("county_code_matches_folder", "critical", "county_code", {"county_code": "632801"}),
     ("county_code_known", "critical", "county_code", {"county_code": "639999"}),
     ("primary_qualified_teachers_within_teachers", "critical", "primary_qualified_teachers",
@@ -112,6 +117,12 @@ def night(tmp_path_factory: pytest.TempPathFactory):
     for sid, (_, _, _, changes) in enumerate([(None, None, None, {}), *CASES]):
         rows.append(VALID | changes | {"submission_id": sid, "county_folder": COUNTY,
                                        "row_number": 4})
+    # 小学一年级招生数 is optional: a file without it (None in every row) is valid, and so is a
+    # 56+ class reported with a largest class of 56 (the rule's own limit).
+    rows.append(VALID | {"primary_intake": None, "submission_id": 102, "county_folder": COUNTY,
+                         "row_number": 4})
+    rows.append(VALID | {"large_classes": "1", "junior_max_class_size": "56",
+                         "submission_id": 103, "county_folder": COUNTY, "row_number": 4})
     # A file whose rows disagree on the year, and one with a duplicated school code.
     for sid, year, code, number in ((100, "2024", "3163000001", 4), (100, "2023", "3163000002", 5),
                                     (100, "2024", "3163000003", 6),
@@ -147,6 +158,25 @@ def test_rule_fires(night, check: str, severity: str, column: str,
     if shown is not None and shown.strip():
         assert f.value == shown and shown in f.message_zh and shown in f.message_en
     assert "第4行" in f.message_zh and "row 4" in f.message_en
+
+
+def test_optional_intake_and_a_largest_class_of_56_pass(night) -> None:
+    assert night.findings.get(102, []) == []
+    assert [f.check_id for f in night.findings.get(103, [])
+            if f.severity == "critical"] == []
+
+
+def test_large_class_size_is_the_policy_seed_number() -> None:
+    import csv
+
+    from edustat.rules import LARGE_CLASS_SIZE
+
+    seed = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "policy_parameters.csv"
+    with seed.open(encoding="utf-8") as f:
+        values = {r["parameter"]: r["value"] for r in csv.DictReader(f)}
+    assert int(values["large_class_size"]) == LARGE_CLASS_SIZE
+    # The column is defined by the same number.
+    assert BY_KEY["large_classes"].header.startswith(f"{LARGE_CLASS_SIZE}人及以上")
 
 
 def test_file_level_rules(night) -> None:

@@ -58,6 +58,17 @@
     {%- else -%}{{ scope_predicate(code_column, year_column, retention=(level == 'retention')) }}{%- endif -%}
 {%- endmacro %}
 
+{#- The pre-hook of every intermediate and mart model (dbt_project.yml): delete_build_scope
+    with the model's own keys, from its meta `build_scope` ({'level': 'province',
+    'code_column': 'region_code'}; default: county_code and school_year at county level).
+    A no-op unless the model is built incrementally. -#}
+{% macro delete_model_build_scope() -%}
+    {%- set scope = (model.config.get('meta') or {}).get('build_scope') or {} -%}
+    {{ delete_build_scope(scope.get('code_column', 'county_code'),
+                          scope.get('year_column', 'school_year'),
+                          scope.get('level', 'county')) }}
+{%- endmacro %}
+
 {#- Written after `name as` for a CTE filtered by in_build_scope: on an incremental build its
     rows (one county-year's) are computed once. Postgres estimates such a filter at one row
     and, inlined, re-scans a national table for every row of the other side of a join (35 s

@@ -110,6 +110,10 @@ COLUMNS: tuple[Column, ...] = (
     _count("large_classes", "56人及以上班数", "classes of 56+"),
     _count("junior_intake", "初中一年级招生数", "junior grade-1 intake", "junior"),
     _count("junior_graduates", "初中毕业生数", "junior graduates", "junior"),
+    # Optional (added for the nine-year 巩固率): older files lack it, and a missing column or
+    # an empty cell means "unknown", never 0 (a 0 would make the nine-year rate undefined).
+    Column("primary_intake", "小学一年级招生数", "int", "primary grade-1 intake",
+           required=False, min_value=0),
 )
 
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}

@@ -20,6 +20,10 @@ from edustat.findings import Severity
 PRIMARY_ONLY = ["211", "218"]
 NO_PRIMARY = ["311", "341"]
 WITH_SENIOR = ["341", "345"]
+# 大班额 starts at 56 pupils: the column 56人及以上班数 is defined by it (the policy seed's
+# large_class_size is the same number, and a test keeps the two equal).
+LARGE_CLASS_SIZE = 56
+LARGEST_CLASS = "largest_class"  # frame column: the larger of the two largest classes
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def n(key: str) -> str:
 def _type_rules() -> list[Rule]:
     rules: list[Rule] = []
     for c in COLUMNS:
-        if not c.zero_when_empty:
+        if c.required and not c.zero_when_empty:
             rules.append(Rule(
                 f"required__{c.key}", "critical", c.key, "必填，不能为空", "is required",
                 "expect_column_values_to_not_be_null", {"column": c.key},
@@ -164,6 +168,19 @@ def _cross_field_rules() -> list[Rule]:
         _not_above("large_classes_within_classes", "large_classes", "classes_total",
                    "critical", "56人及以上班数不能超过小学班数与初中班数之和",
                    "classes of 56+ cannot exceed primary + junior classes"),
+        # Critical: a school reporting a 56+ class while both its largest classes are below
+        # 56 contradicts itself, and the marts would then list 大班额 in a county's gaps while
+        # its class-size check passes (ready and gaps must read one set of facts).
+        Rule("large_classes_need_large_max_class", "critical", "large_classes",
+             f"有{LARGE_CLASS_SIZE}人及以上班级时，小学或初中最大班额应不小于{LARGE_CLASS_SIZE}",
+             f"a school reporting classes of {LARGE_CLASS_SIZE}+ must report a largest class of"
+             f" at least {LARGE_CLASS_SIZE}",
+             "expect_column_values_to_be_between",
+             {"column": n(LARGEST_CLASS), "min_value": LARGE_CLASS_SIZE},
+             f"{n('large_classes')} > 0"),
+        _zero("primary_intake_without_section", "primary_intake",
+              f"{n('primary_students')} == 0", "无小学学段时小学一年级招生数应为0或留空",
+              "primary grade-1 intake must be 0 or empty without a primary section"),
         Rule("county_code_matches_folder", "critical", "county_code",
              "行政区划代码与报送文件夹的区县代码不一致",
              "county code differs from the landing folder's county",
@@ -307,6 +324,12 @@ BOUNDS: tuple[Bound, ...] = (
                   "classes of more than 66 (超大班额) were eliminated by 2019"),
     Bound("junior_intake", "critical", 0, "初一新生包含在初中在校生数中",
           "the grade-1 intake is part of the junior students", 1, "junior_students"),
+    Bound("primary_intake", "critical", 0, "小学一年级新生包含在小学在校生数中",
+          "the grade-1 intake is part of the primary students", 1, "primary_students"),
+    Bound("primary_intake", "warning", 30,
+          "小学一年级招生超过小学在校生的四成（另加30人）很少见，六个年级平均约为六分之一",
+          "a grade-1 intake above 40 % of the primary students (plus 30) is rare; six grades "
+          "make it about a sixth", 0.4, "primary_students"),
     Bound("junior_graduates", "critical", 100,
           "毕业生为一个年级，不可能超过在校生两倍再加100人",
           "graduates are one cohort: never twice the current junior students plus 100",

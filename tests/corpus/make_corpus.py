@@ -30,13 +30,18 @@ from xml.sax.saxutils import escape
 
 import xlsxwriter
 
-from edustat.columns import COLUMNS, KEYS
+from edustat.columns import COLUMNS as ALL_COLUMNS
 from edustat.intake.messages import column_letter
 
 HERE = Path(__file__).resolve().parent
 COUNTY = "630102"  # 西宁市城东区
 YEAR = "2025"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# The corpus files have the required columns only, as every form before the optional ones
+# (小学一年级招生数) was added: such files must read as before, the optional values unknown.
+COLUMNS = tuple(c for c in ALL_COLUMNS if c.required)
+KEYS = tuple(c.key for c in COLUMNS)
+_UNKNOWN = {c.key: None for c in ALL_COLUMNS if not c.required}
 
 # Canonical values (what validation should receive), in COLUMNS order after the 4 identifiers.
 _COUNTS = {
@@ -59,8 +64,8 @@ _COUNTS = {
         "45", "48", "0", "100", "95",
     ),
 }
-SCHOOLS: list[dict[str, str]] = [
-    dict(zip(KEYS, (YEAR, COUNTY, code, *values), strict=True))
+SCHOOLS: list[dict[str, str | None]] = [
+    dict(zip(KEYS, (YEAR, COUNTY, code, *values), strict=True)) | _UNKNOWN
     for code, values in _COUNTS.items()
 ]
 HEADERS: list[str] = [c.header for c in COLUMNS]
@@ -559,7 +564,7 @@ def hostile_files(out: Path) -> None:
     )
     header_line = ",".join(HEADERS).encode()
     (bad / "undecodable.csv").write_bytes(
-        header_line + b"\r\n" + ",".join(SCHOOLS[0].values()).encode() + b"\r\n"
+        header_line + b"\r\n" + ",".join(SCHOOLS[0][k] or "" for k in KEYS).encode() + b"\r\n"
         + b"2025,630102,0630102002,\xff\xfe\xfd\r\n"
     )
     (bad / "huge_field.csv").write_bytes(

@@ -1,17 +1,19 @@
 """What the e2e tests compare marts with: a fingerprint of every mart, and the independent CVs.
 
 `assert_cvs_match(dsn)` recomputes every county's 2017 差异系数 from the current accepted rows in
-raw with tests/reference_indicators.py (plain Python from the spec, not from the models) and
-compares them with marts.county_indicator_cv.
+raw with the test oracle (support/oracle.py: exact fractions from the spec, not from the
+models) and compares them with marts.county_indicator_cv.
 """
 
 from __future__ import annotations
 
 import hashlib
+from fractions import Fraction
 
 import psycopg
 
-from reference_indicators import county_cvs
+from support import oracle
+from support.oracle import INDICATORS_2017, PER_100, split, weighted_cv
 
 
 def fingerprint(dsn: str, schema: str = "marts") -> dict[str, str]:
@@ -38,10 +40,31 @@ def current_rows(dsn: str) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def close(a: float | None, b: float | None) -> bool:
+def close(a: object, b: Fraction | None) -> bool:
+    """Within 1e-9 relative error (absolute around 0), NULL only with NULL."""
     if a is None or b is None:
         return a is None and b is None
-    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    return abs(Fraction(str(a)) - b) <= Fraction(1, 10**9) * max(1, abs(b))
+
+
+def county_cvs(rows: list[dict]) -> dict[tuple, dict]:
+    """(school_year, county_code, section, indicator) -> schools, students, mean, std, cv of
+    the 2017 indicators, over the in-scope sections (oracle.split, oracle.weighted_cv)."""
+    groups: dict[tuple, list[oracle.Section]] = {}
+    for row in rows:
+        year, county = int(row["school_year"]), str(row["county_code"])
+        for s in split(year, county, row):
+            if s.in_scope:
+                groups.setdefault((year, county, s.section), []).append(s)
+    result = {}
+    for (year, county, section), sections in groups.items():
+        for k in INDICATORS_2017:
+            mean, sd, cv = weighted_cv([(s.students, s.amounts[k]) for s in sections],
+                                       k in PER_100)
+            result[(year, county, section, k)] = {
+                "schools": len(sections), "students": sum(s.students for s in sections),
+                "county_value": mean, "std_dev": sd, "cv": cv}
+    return result
 
 
 def assert_cvs_match(dsn: str) -> None:
@@ -56,7 +79,7 @@ def assert_cvs_match(dsn: str) -> None:
     for key, exp in expected.items():
         schools, students, value, std, cv = got[key]
         assert schools == exp["schools"], key
-        assert float(students) == exp["students"], key
-        assert close(float(value), exp["county_value"]), key
-        assert close(float(std), exp["std_dev"]), key
-        assert close(None if cv is None else float(cv), exp["cv"]), key
+        assert students == exp["students"], key
+        assert close(value, exp["county_value"]), key
+        assert close(std, exp["std_dev"]), key
+        assert close(cv, exp["cv"]), key

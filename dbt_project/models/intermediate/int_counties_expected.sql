@@ -4,6 +4,8 @@
 -- lives once, in the warehouse (ops.expected_county_years behind ops.county_year_status); see
 -- macros/jurisdiction.sql.
 -- depends_on: {{ ref('stg_ops__submissions') }}
+-- A table rebuilt whole: the jurisdiction, not the night's county-years, decides its rows.
+{{ config(materialized='table') }}
 select distinct
     county_code,
     county_name,

@@ -2,9 +2,9 @@
 -- scope) × every indicator of every method in the thresholds seed. Adds the limits, the
 -- composite CV (arithmetic mean of the method's indicator CVs, NULL unless all are defined)
 -- and cv_ok (NULL when the CV or the limit is NULL). A section with no school in scope gets
--- schools = 0 and NULL values (n = 0: undefined, not 0).
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope() }}") }}
+-- schools = 0 and NULL values (n = 0: undefined, not 0). schools_below_threshold (method
+-- 2017 only): the in-scope sections strictly below the indicator's school threshold, with no
+-- 85 % allowance (every school to the standard); 0 when none, NULL for the 2012 rows.
 with sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope() }}
@@ -17,6 +17,31 @@ thresholds as (
 computed as {{ scope_materialized() }} (
     select * from {{ ref('int_county_indicator_cv_computed') }}
     where {{ in_build_scope() }}
+),
+
+indicator_values as {{ scope_materialized() }} (
+    select * from {{ ref('int_section_indicators_computed') }}
+    where in_balance_scope and {{ in_build_scope() }}
+),
+
+below_threshold as (
+    select
+        indicator_values.school_year,
+        indicator_values.county_code,
+        indicator_values.section,
+        indicator_values.indicator,
+        count(*) as schools_below_threshold
+    from indicator_values
+    inner join thresholds
+        on thresholds.method = '2017'
+       and thresholds.section = indicator_values.section
+       and thresholds.indicator = indicator_values.indicator
+    where indicator_values.value < thresholds.school_min_value
+    group by
+        indicator_values.school_year,
+        indicator_values.county_code,
+        indicator_values.section,
+        indicator_values.indicator
 ),
 
 sections_present as (
@@ -42,7 +67,10 @@ single_indicators as (
         computed.county_value,
         computed.std_dev,
         computed.cv,
-        thresholds.cv_limit
+        thresholds.cv_limit,
+        case when thresholds.school_min_value is not null
+             then coalesce(below_threshold.schools_below_threshold, 0) end
+            as schools_below_threshold
     from sections_present
     inner join thresholds
         on thresholds.section = sections_present.section
@@ -52,6 +80,11 @@ single_indicators as (
        and computed.county_code = sections_present.county_code
        and computed.section = sections_present.section
        and computed.indicator = thresholds.indicator
+    left join below_threshold
+        on below_threshold.school_year = sections_present.school_year
+       and below_threshold.county_code = sections_present.county_code
+       and below_threshold.section = sections_present.section
+       and below_threshold.indicator = thresholds.indicator
 ),
 
 composites as (
@@ -67,7 +100,8 @@ composites as (
         null::numeric as std_dev,
         case when count(single_indicators.cv) = count(*)
              then avg(single_indicators.cv) end as cv,
-        max(thresholds.cv_limit) as cv_limit
+        max(thresholds.cv_limit) as cv_limit,
+        null::bigint as schools_below_threshold
     from single_indicators
     inner join thresholds
         on thresholds.method = single_indicators.method
@@ -99,5 +133,6 @@ select
     std_dev,
     cv,
     cv_limit,
-    cv <= cv_limit as cv_ok
+    cv <= cv_limit as cv_ok,
+    schools_below_threshold
 from all_rows

@@ -2,8 +2,7 @@
 -- province, in one pass with grouping sets: every level is recomputed from school rows,
 -- never averaged from the level below. The county marts and region_summary read their
 -- figures from here so each formula is written once.
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope('province_code', level='province') }}") }}
+{{ config(meta={'build_scope': {'code_column': 'province_code', 'level': 'province'}}) }}
 with schools as {{ scope_materialized() }} (
     select * from {{ ref('int_school_rows_current') }}
     where {{ in_build_scope('province_code', level='province') }}
@@ -56,7 +55,7 @@ grouped as (
         prefecture_code,
         count(distinct county_code) as counties,
         count(*) as schools,
-        sum(school_students)::bigint as students,
+        sum(school_students)::bigint as students,  -- the marts declare a count: bigint
         sum(classrooms) as classrooms,
         sum(multimedia_classrooms) as multimedia_classrooms,
         count(*) filter (where is_fully_covered) as schools_fully_covered,

@@ -1,9 +1,7 @@
 -- The school rows of each county-year's current submission, typed, with the county's codes.
 -- County and year come from the submission (landing folder, accepted file), which validation
 -- has checked against every row.
-{{ config(materialized='incremental', incremental_strategy='append',
-          indexes=[{'columns': ['county_code', 'school_year']}],
-          pre_hook="{{ delete_build_scope() }}") }}
+{{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
 with current_submissions as {{ scope_materialized() }} (
     select * from {{ ref('int_submissions_current') }}
     where {{ in_build_scope() }}
@@ -69,6 +67,7 @@ select
     school_rows.large_classes,
     school_rows.junior_intake,
     school_rows.junior_graduates,
+    school_rows.primary_intake,
     -- 小学教学点 are out of the 优质均衡 assessment unless the policy seed says otherwise.
     (not school_types.is_teaching_point
         or {{ policy_flag('teaching_points_in_balance_scope') }}) as in_balance_scope

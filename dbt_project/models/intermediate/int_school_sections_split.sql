@@ -2,9 +2,7 @@
 -- only when the section has students. Teachers, classes and class sizes are per section.
 -- School-wide assets are split by the section's share of ALL the school's students
 -- (primary + junior + senior): a 完全中学's 高中 takes its part of the buildings.
-{{ config(materialized='incremental', incremental_strategy='append',
-          indexes=[{'columns': ['county_code', 'school_year']}],
-          pre_hook="{{ delete_build_scope() }}") }}
+{{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
 with schools as {{ scope_materialized() }} (
     select * from {{ ref('int_school_rows_current') }}
     where {{ in_build_scope() }}

@@ -1,9 +1,7 @@
 -- 2017 school compliance per school section: a section is compliant when it meets at least
 -- compliance_min_indicators_met (6) of the seven thresholds and every unmet one reaches
 -- compliance_floor_ratio (85 %) of its threshold. Thresholds per section from the seed.
-{{ config(materialized='incremental', incremental_strategy='append',
-          indexes=[{'columns': ['county_code', 'school_year']}],
-          pre_hook="{{ delete_build_scope() }}") }}
+{{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
 with indicator_values as {{ scope_materialized() }} (
     select * from {{ ref('int_section_indicators_computed') }}
     where {{ in_build_scope() }}

@@ -3,9 +3,7 @@
 -- teachers, ㎡, 元, books, computers, rooms), its students Pᵢ, and the value xᵢ / Pᵢ × k with
 -- k = 100 for the per-100 indicators (indicators seed). Long form so the CV macro, the
 -- compliance rule and the resource gaps each read one shape.
-{{ config(materialized='incremental', incremental_strategy='append',
-          indexes=[{'columns': ['county_code', 'school_year']}],
-          pre_hook="{{ delete_build_scope() }}") }}
+{{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
 with sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope() }}

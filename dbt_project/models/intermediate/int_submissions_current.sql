@@ -1,6 +1,8 @@
 -- The file the marts serve for each (county, school year): its accepted submission with the
 -- latest (received_at, submission_id). Older accepted files stay in raw/ops as history; the
 -- platform records which one a resubmission replaced (replaced_submission_id).
+-- A table rebuilt whole: one row per county-year, every incremental model's starting point.
+{{ config(materialized='table') }}
 with accepted as (
     select
         submissions.*,

@@ -2,12 +2,15 @@
 -- Counts cover the schools in balance scope (小学教学点 left out by default, policy seed).
 -- ready: at least one section in scope; every 2017 CV within its limit for each section the
 -- county has in scope (an undefined CV does not pass); every in-scope section compliant; no
--- class above 45/50; no school above its size limit; music/art rooms suffice; retention ≥ 95 %
--- or unknown (unknown is named in gaps). gaps: Chinese, items separated by "；", NULL if none.
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope(level='retention') }}") }}
--- Incremental: a night redoes the county-years it changed and those whose retention follows a
--- changed year Y-3 (macros/build_scope.sql).
+-- class above 45/50 and no 大班额; no school above its size limit; music/art rooms suffice;
+-- retention ≥ 95 % or unknown. gaps: Chinese, items separated by "；", NULL if none. ready and
+-- gaps read one list of conditions (blocking_gaps): ready is true exactly when that list is
+-- empty; gaps adds only the note that retention cannot be computed, which does not block.
+-- The nine-year 巩固率 is reported beside the three-year one with its own target; neither
+-- the 2017 method's readiness nor gaps read it.
+{{ config(meta={'build_scope': {'level': 'retention'}}) }}
+-- Incremental: a night redoes the county-years it changed and those whose figures follow a
+-- changed earlier year (Y-1, Y-3, Y-9: macros/build_scope.sql).
 with counties as {{ scope_materialized() }} (
     select * from {{ ref('int_submissions_current') }}
     where {{ in_build_scope(level='retention') }}
@@ -101,7 +104,10 @@ joined as (
         retention.base_year_available,
         retention.junior_retention_rate,
         retention.junior_retention_rate >= {{ policy_number('junior_retention_target') }}
-            as retention_ok
+            as retention_ok,
+        retention.compulsory_retention_rate,
+        retention.compulsory_retention_rate
+            >= {{ policy_number('compulsory_retention_target') }} as compulsory_retention_ok
     from counties
     left join compliance
         on compliance.school_year = counties.school_year
@@ -115,6 +121,54 @@ joined as (
     left join retention
         on retention.school_year = counties.school_year
        and retention.county_code = counties.county_code
+),
+
+gap_lists as (
+    select
+        joined.*,
+        array_remove(array[
+            case when school_sections = 0
+                then '没有纳入优质均衡评估范围的学校学段' end,
+            case when compliant_sections < school_sections
+                then format(
+                    '%s个学校学段资源配置未达标（须至少%s项指标达到标准、其余指标不低于标准的%s%%），达标%s/%s',
+                    school_sections - compliant_sections,
+                    trim_scale({{ policy_number('compliance_min_indicators_met') }}),
+                    trim_scale(100 * {{ policy_number('compliance_floor_ratio') }}),
+                    compliant_sections, school_sections) end,
+            case when cv_ok_primary is false
+                then format('小学校际差异系数未达标（限值%s）：%s', trim_scale(cv_limit_primary), primary_cv_failures) end,
+            case when cv_ok_junior is false
+                then format('初中校际差异系数未达标（限值%s）：%s', trim_scale(cv_limit_junior), junior_cv_failures) end,
+            case when oversize_class_schools > 0
+                then format('%s所学校班额超标（小学超过%s人或初中超过%s人）',
+                    oversize_class_schools,
+                    trim_scale({{ policy_number('primary_max_class_size') }}),
+                    trim_scale({{ policy_number('junior_max_class_size') }})) end,
+            case when large_classes > 0
+                then format('大班额（%s人及以上）%s个',
+                    trim_scale({{ policy_number('large_class_size') }}), large_classes) end,
+            case when oversize_schools > 0
+                then format('%s所学校规模超标（小学或初中超过%s人，九年一贯制、十二年一贯制义务教育段超过%s人）',
+                    oversize_schools,
+                    trim_scale({{ policy_number('single_section_school_max_students') }}),
+                    trim_scale({{ policy_number('combined_school_max_students') }})) end,
+            case when music_art_room_shortfall_schools > 0
+                then format('%s所学校音乐或美术专用教室不足（每%s个班应各有1间）',
+                    music_art_room_shortfall_schools,
+                    trim_scale({{ policy_number('classes_per_special_room') }})) end,
+            case when retention_ok is false
+                then format('初中三年巩固率%s%%，低于目标%s%%',
+                    trim_scale(round(100 * junior_retention_rate, 2)),
+                    trim_scale(100 * {{ policy_number('junior_retention_target') }})) end
+        ], null) as blocking_gaps,
+        array_remove(array[
+            case when junior_retention_rate is null and not base_year_available
+                then format('初中三年巩固率无法计算：缺少%s年的数据', base_year)
+                 when junior_retention_rate is null
+                then format('初中三年巩固率无法计算：%s年初中一年级招生数为0', base_year) end
+        ], null) as notes
+    from joined
 )
 
 select
@@ -135,54 +189,8 @@ select
     music_art_room_shortfall_schools,
     junior_retention_rate,
     retention_ok,
-    (
-        school_sections > 0
-        and compliant_sections = school_sections
-        and coalesce(cv_ok_primary, true)
-        and coalesce(cv_ok_junior, true)
-        and oversize_class_schools = 0
-        and oversize_schools = 0
-        and music_art_room_shortfall_schools = 0
-        and coalesce(retention_ok, true)
-    ) as ready,
-    nullif(array_to_string(array[
-        case when school_sections = 0
-            then '没有纳入优质均衡评估范围的学校学段' end,
-        case when compliant_sections < school_sections
-            then format(
-                '%s个学校学段资源配置未达标（须至少%s项指标达到标准、其余指标不低于标准的%s%%），达标%s/%s',
-                school_sections - compliant_sections,
-                trim_scale({{ policy_number('compliance_min_indicators_met') }}),
-                trim_scale(100 * {{ policy_number('compliance_floor_ratio') }}),
-                compliant_sections, school_sections) end,
-        case when cv_ok_primary is false
-            then format('小学校际差异系数未达标（限值%s）：%s', trim_scale(cv_limit_primary), primary_cv_failures) end,
-        case when cv_ok_junior is false
-            then format('初中校际差异系数未达标（限值%s）：%s', trim_scale(cv_limit_junior), junior_cv_failures) end,
-        case when oversize_class_schools > 0
-            then format('%s所学校班额超标（小学超过%s人或初中超过%s人）',
-                oversize_class_schools,
-                trim_scale({{ policy_number('primary_max_class_size') }}),
-                trim_scale({{ policy_number('junior_max_class_size') }})) end,
-        case when large_classes > 0
-            then format('大班额（%s人及以上）%s个',
-                trim_scale({{ policy_number('large_class_size') }}), large_classes) end,
-        case when oversize_schools > 0
-            then format('%s所学校规模超标（小学或初中超过%s人，九年一贯制、十二年一贯制义务教育段超过%s人）',
-                oversize_schools,
-                trim_scale({{ policy_number('single_section_school_max_students') }}),
-                trim_scale({{ policy_number('combined_school_max_students') }})) end,
-        case when music_art_room_shortfall_schools > 0
-            then format('%s所学校音乐或美术专用教室不足（每%s个班应各有1间）',
-                music_art_room_shortfall_schools,
-                trim_scale({{ policy_number('classes_per_special_room') }})) end,
-        case when retention_ok is false
-            then format('初中三年巩固率%s%%，低于目标%s%%',
-                trim_scale(round(100 * junior_retention_rate, 2)),
-                trim_scale(100 * {{ policy_number('junior_retention_target') }})) end,
-        case when junior_retention_rate is null and not base_year_available
-            then format('初中三年巩固率无法计算：缺少%s年的数据', base_year)
-             when junior_retention_rate is null
-            then format('初中三年巩固率无法计算：%s年初中一年级招生数为0', base_year) end
-    ], '；'), '') as gaps
-from joined
+    compulsory_retention_rate,
+    compulsory_retention_ok,
+    cardinality(blocking_gaps) = 0 as ready,
+    nullif(array_to_string(blocking_gaps || notes, '；'), '') as gaps
+from gap_lists

@@ -1,6 +1,4 @@
 -- 差异系数 per county, year, section, method and indicator, with limits and the verdict.
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope() }}") }}
 with cv as {{ scope_materialized() }} (
     select * from {{ ref('int_county_indicator_cv_assessed') }}
     where {{ in_build_scope() }}
@@ -31,7 +29,8 @@ select
     cv.std_dev,
     cv.cv,
     cv.cv_limit,
-    cv.cv_ok
+    cv.cv_ok,
+    cv.schools_below_threshold
 from cv
 inner join counties
     on counties.school_year = cv.school_year

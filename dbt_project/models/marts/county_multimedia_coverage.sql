@@ -1,6 +1,4 @@
 -- 班班通: multimedia classroom coverage per county and year (every school, 教学点 included).
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope() }}") }}
 select
     measures.school_year,
     measures.region_code as county_code,

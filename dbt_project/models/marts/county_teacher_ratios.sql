@@ -1,6 +1,4 @@
 -- Teacher ratios per county, year and section (every school section, 教学点 included).
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope() }}") }}
 with measures as {{ scope_materialized() }} (
     select * from {{ ref('int_region_section_measures_aggregated') }}
     where region_level = 'county' and {{ in_build_scope('region_code') }}
@@ -21,6 +19,8 @@ select
     measures.students,
     measures.teachers,
     measures.student_teacher_ratio,
+    measures.classes,
+    measures.teachers_per_class,
     measures.qualified_teachers_per_100,
     measures.backbone_teachers_per_100,
     measures.pe_arts_teachers_per_100,

@@ -3,8 +3,7 @@
 -- Only counties with an accepted submission for the year contribute: counties_reporting says
 -- how many, counties_expected how many county units the region has under the jurisdiction
 -- (int_counties_expected), so every figure can say "N/M 县".
-{{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_build_scope('region_code', level='province') }}") }}
+{{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
 with measures as {{ scope_materialized() }} (
     select * from {{ ref('int_region_measures_aggregated') }}
     where {{ in_build_scope('region_code', level='province') }}

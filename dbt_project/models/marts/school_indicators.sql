@@ -1,8 +1,6 @@
 -- One row per school section and year: the seven 2017 indicators (and the four further 2012
 -- ones), how many thresholds the section meets and whether it is compliant.
-{{ config(materialized='incremental', incremental_strategy='append',
-          indexes=[{'columns': ['county_code', 'school_year']}],
-          pre_hook="{{ delete_build_scope() }}") }}
+{{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
 with sections as {{ scope_materialized() }} (
     select * from {{ ref('int_school_sections_split') }}
     where {{ in_build_scope() }}

@@ -1,9 +1,7 @@
 -- What each school section lacks to reach each 2017 threshold it misses, in real units
 -- (teachers, ㎡, 元, rooms): threshold × students / k − the section's resource total, k = 100
 -- for per-100 indicators. One row per missed threshold; met thresholds have no row.
-{{ config(materialized='incremental', incremental_strategy='append',
-          indexes=[{'columns': ['county_code', 'school_year']}],
-          pre_hook="{{ delete_build_scope() }}") }}
+{{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
 with indicator_values as {{ scope_materialized() }} (
     select * from {{ ref('int_section_indicators_computed') }}
     where {{ in_build_scope() }}

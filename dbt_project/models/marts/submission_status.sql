@@ -7,6 +7,8 @@
 -- ops.submissions only. Times are the files' received_at. The status rule is the warehouse's
 -- one definition, ops.county_year_status (read by `edustat status` and the notices too).
 -- depends_on: {{ ref('stg_ops__submissions') }}
+-- A table rebuilt whole: the years owed change with the jurisdiction and first_year vars.
+{{ config(materialized='table') }}
 with status as (
     select * from {{ county_year_status() }}
 ),

@@ -47,6 +47,7 @@ select
     {{ to_int('large_classes') }} as large_classes,
     {{ to_int('junior_intake') }} as junior_intake,
     {{ to_int('junior_graduates') }} as junior_graduates,
+    {{ to_int('primary_intake') }} as primary_intake,
     btrim(internet_access) = '是' as has_internet,
     extra
 from {{ source('raw', 'school_rows') }}

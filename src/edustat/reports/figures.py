@@ -55,6 +55,7 @@ ACCESS = (("county_multimedia_coverage", "coverage_ratio"),
 # Teacher figures of a scorecard section (county_teacher_ratios) and the region_summary column
 # holding the province's figure, `{section}_` + name (None: region_summary has no such figure).
 TEACHER = (("student_teacher_ratio", "student_teacher_ratio"),
+           ("teachers_per_class", None),
            ("qualified_teachers_per_100", "qualified_teachers_per_100"),
            ("backbone_teachers_per_100", None),
            ("pe_arts_teachers_per_100", None),

@@ -4,7 +4,9 @@ dbt_project/models/marts/_marts__models.yml is the one declaration of every mart
 and their types (an enforced dbt contract: the build fails when the SQL differs), and per
 column a `meta` with the Chinese label, the display format, the unit, the code set whose
 labels its codes take (seed code_labels) and the policy target it is measured against (seed
-policy_parameters). A mart's grain is its unique_combination test; a ratio's numerator and
+policy_parameters); a label may name a policy parameter, `出口带宽≥{bandwidth_target_mbps}Mbps`,
+filled in from that seed so that no policy number is typed twice. A mart's grain is its
+unique_combination test; a ratio's numerator and
 denominator are its ratio_of test. The reports, the Excel export and the tests read all of it
 from here; nothing restates it.
 
@@ -16,9 +18,11 @@ parses at most once per project change (~10 s).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -110,8 +114,34 @@ class Interface:
         return self[mart].column(column)
 
 
-def from_manifest(manifest: Mapping[str, Any]) -> Interface:
-    """The marts of a manifest; InterfaceError naming every declaration that is missing."""
+def policy_parameters(project_dir: Path) -> dict[str, str]:
+    """Seed policy_parameters of the dbt project: parameter -> value as written."""
+    with (project_dir / "seeds" / "policy_parameters.csv").open(encoding="utf-8") as f:
+        return {r["parameter"]: r["value"] for r in csv.DictReader(f)}
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+def _label(text: str, policy: Mapping[str, str], where: str, problems: list[str]) -> str:
+    """`text` with each `{parameter}` replaced by that policy number."""
+    def fill(m: re.Match[str]) -> str:
+        if m.group(1) not in policy:
+            problems.append(f"{where}: meta.label names {m.group(1)!r}, which is not in seed "
+                            "policy_parameters")
+            return m.group(0)
+        return policy[m.group(1)]
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def from_manifest(manifest: Mapping[str, Any],
+                  policy: Mapping[str, str] | None = None) -> Interface:
+    """The marts of a manifest; InterfaceError naming every declaration that is missing.
+    `policy`: the policy parameters labels may name (default: the project's seed)."""
+    if policy is None:
+        from edustat.transform import PROJECT_DIR
+
+        policy = policy_parameters(PROJECT_DIR)
     nodes = manifest["nodes"]
     tests: dict[str, list[dict[str, Any]]] = {}
     for node in nodes.values():
@@ -139,7 +169,8 @@ def from_manifest(manifest: Mapping[str, Any]) -> Interface:
                                 f"{sorted(FORMATS)}")
             columns.append(Column(
                 name=column["name"], data_type=str(column.get("data_type") or ""),
-                label=str(cmeta.get("label") or column["name"]),
+                label=_label(str(cmeta.get("label") or column["name"]), policy, where,
+                             problems),
                 format=str(cmeta.get("format") or "text"),
                 unit=cmeta.get("unit") or None, codes=cmeta.get("codes") or None,
                 target=cmeta.get("target") or None))
@@ -205,6 +236,7 @@ def load_interface(cache_dir: Path | None = None) -> Interface:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"nodes": kept}, fh, ensure_ascii=False)
             os.replace(tmp, cached)
-    interface = from_manifest(json.loads(cached.read_text(encoding="utf-8")))
+    interface = from_manifest(json.loads(cached.read_text(encoding="utf-8")),
+                              policy_parameters(PROJECT_DIR))
     _loaded[key] = interface
     return interface

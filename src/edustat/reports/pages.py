@@ -275,6 +275,7 @@ def province_context(snap: Snapshot, year: int, province: str, names: dict[str, 
         "headline": headline_block(snap, year, province),
         "charts": charts,
         "cv_grids": cv_grids(snap, year, province, counties, names, page),
+        "urban_rural": urban_rural(snap, year, province),
         "readiness": readiness,
         "readiness_rules": readiness_rules(snap),
         # History up to this year: a later year's resubmission leaves this page as it is.
@@ -294,11 +295,20 @@ def readiness_rules(snap: Snapshot) -> str:
     p = snap.policy_number
     return (f"各学段七项差异系数均不超过上限（小学 {_limit(snap, 'primary')}、初中 "
             f"{_limit(snap, 'junior')}）；纳入评估的学校学段全部达标；无超过 "
-            f"{p('primary_max_class_size'):f}/{p('junior_max_class_size'):f} 人的班级；"
+            f"{p('primary_max_class_size'):f}/{p('junior_max_class_size'):f} 人的班级，"
+            f"无 {p('large_class_size'):f} 人及以上的大班额；"
             f"无超规模学校（{p('single_section_school_max_students'):f} 人，一贯制 "
             f"{p('combined_school_max_students'):f} 人）；每 {p('classes_per_special_room'):f} "
             f"个班配备音乐、美术专用教室各 1 间；初中三年巩固率不低于 "
-            f"{formatting.pct(p('junior_retention_target'), 0)}（无法计算时列入差距但不否决）")
+            f"{formatting.pct(p('junior_retention_target'), 0)}（无法计算时列入差距但不否决）。"
+            f"九年义务教育巩固率（目标 {formatting.pct(p('compulsory_retention_target'), 0)}）"
+            f"单列，不作为条件")
+
+
+def retention_targets(snap: Snapshot) -> dict[str, str]:
+    """The 巩固率 targets as the pages print them (seed policy_parameters)."""
+    return {"junior": formatting.pct(snap.policy_number("junior_retention_target"), 0),
+            "compulsory": formatting.pct(snap.policy_number("compulsory_retention_target"), 0)}
 
 
 def compliance_rule(snap: Snapshot) -> str:
@@ -362,6 +372,22 @@ def cv_grids(snap: Snapshot, year: int, province: str, counties: list[str],
                      for c in counties if c in present],
         })
     return grids
+
+
+def urban_rural(snap: Snapshot, year: int, province: str) -> list[dict[str, Any]]:
+    """The province's 2017 indicators by 城乡 area, per section (region_urban_rural)."""
+    rows = {(r["section"], r["indicator"], r["area"]): r
+            for r in snap.rows("region_urban_rural", year)
+            if r["region_level"] == "province" and r["region_code"] == province}
+    out = []
+    for section in labels.codes("section"):
+        if not any(k[0] == section for k in rows):
+            continue
+        out.append({"section": section, "items": [
+            {"indicator": snap.indicator(ind),
+             **{area: rows.get((section, ind, area)) for area in ("urban", "town", "rural")}}
+            for ind in snap.method_indicators("2017")]})
+    return out
 
 
 # -- the national page ------------------------------------------------------------------------
@@ -443,6 +469,8 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
                           "province": prov, "has_province": region_key is not None})
         teacher.append({"section": section, "row": r, "items": items})
 
+    areas = {(r["section"], r["indicator"], r["area"]): r
+             for r in snap.county_rows("county_urban_rural", year, county)}
     cv_rows = snap.county_rows("county_indicator_cv", year, county)
     indicators = []
     for section in labels.codes("section"):
@@ -459,7 +487,9 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
             value = r["county_value"] if r else None
             items.append({"indicator": snap.indicator(ind), "row": r, "threshold": threshold,
                           "meets": (None if value is None or threshold is None
-                                    else Decimal(value) >= threshold)})
+                                    else Decimal(value) >= threshold),
+                          "urban": areas.get((section, ind, "urban")),
+                          "rural": areas.get((section, ind, "rural"))})
         indicators.append({"section": section, "items": items, "composite": composite})
 
     schools: dict[tuple[str, str], dict[str, Any]] = {}
@@ -497,6 +527,8 @@ def county_context(snap: Snapshot, year: int, county: str, names: dict[str, str]
         "status": status,
         "rejection_href": rejection_href(page, status, rejections),
         "readiness": readiness,
+        "retention_targets": retention_targets(snap),
+        "floor_pct": formatting.pct(snap.policy_number("compliance_floor_ratio"), 0),
         "gaps": formatting.as_list(readiness["gaps"]) if readiness else [],
         "access": access,
         "teacher": teacher,

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from edustat.columns import KEYS, NUMERIC_KEYS
-from edustat.rules import BOUNDS, SCHOOL_STUDENTS, n
+from edustat.rules import BOUNDS, LARGEST_CLASS, SCHOOL_STUDENTS, n
 from edustat.warehouse.load import ARROW_TEXT
 
 META_COLUMNS = ("submission_id", "county_folder", "row_number", "file_school_year")
@@ -38,6 +38,8 @@ def build_frame(rows: pd.DataFrame) -> pd.DataFrame:
     frame["classes_total__n"] = frame[n("primary_classes")].fillna(0) + frame[
         n("junior_classes")
     ].fillna(0)
+    frame[n(LARGEST_CLASS)] = frame[[n("primary_max_class_size"),
+                                     n("junior_max_class_size")]].max(axis=1).fillna(0)
     # NaN when any part is not a number: the bounds on it then leave the row to the type rules.
     frame[n(SCHOOL_STUDENTS)] = (frame[n("primary_students")] + frame[n("junior_students")]
                                  + frame[n("senior_students")])

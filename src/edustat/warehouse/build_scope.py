@@ -3,10 +3,11 @@
 A national warehouse holds ~2,900 counties × every year; a night where one county resubmits
 must not rebuild them all. The scope is the county-years of every decision the published marts
 do not reflect yet (a night whose build failed leaves its county-years pending for the next
-one, until a published build marks them, `mark_published`); the retention of year Y+3 of
-each changed year Y is redone too (初中三年巩固率 of Y+3 reads Y's intake,
-docs/methodology.md#retention), and nothing else of Y+3. It is handed to dbt as
-var('build_scope') (dbt_project/macros/build_scope.sql).
+one, until a published build marks them, `mark_published`); the figures of later years that
+read a changed year Y are redone too, and nothing else of those years: 初中三年巩固率 of Y+3
+and 九年巩固率 of Y+9 read Y's intake, the schools opened and closed in Y+1 read Y's schools
+(docs/methodology.md#retention); the var calls these follow-on county-years `retention_*`.
+It is handed to dbt as var('build_scope') (dbt_project/macros/build_scope.sql).
 
 The build is full instead when nothing is published yet, when the dbt project or its vars
 changed since the published marts were built (their fingerprint is the `marts` schema's
@@ -24,9 +25,10 @@ from typing import Any
 
 import psycopg
 
-# 初中三年巩固率: graduates of year Y over the junior intake of year Y-3
-# (docs/methodology.md#retention).
-RETENTION_LAG_YEARS = 3
+# How many years later a figure reads year Y: schools opened/closed (Y+1 against Y), 初中三年
+# 巩固率 (graduates of Y+3 over the junior intake of Y), 九年巩固率 (Y+9 over the primary
+# intake of Y).
+FOLLOW_ON_LAGS = (1, 3, 9)
 # From this share of a year's counties on, the whole year is the scope: one `school_year in`
 # predicate instead of thousands of keys, and the same rows to rebuild.
 WHOLE_YEAR_SHARE = 0.25
@@ -41,7 +43,7 @@ class BuildScope:
     reason: str
     years: tuple[int, ...] = ()
     keys: tuple[tuple[str, int], ...] = ()
-    # County-years whose retention (and only that) follows a changed year Y-3.
+    # County-years whose follow-on figures (and only those) read a changed earlier year.
     retention_years: tuple[int, ...] = ()
     retention_keys: tuple[tuple[str, int], ...] = ()
     # The decisions this build brings into the marts (mark_published once they are published).
@@ -139,12 +141,13 @@ def plan(conn: psycopg.Connection, fingerprint: str) -> BuildScope:
     years, keys = _collapse(changed, by_year)
     if by_year and set(by_year) <= set(years):
         return BuildScope(True, "every year with data changed", submissions=submissions)
-    # Retention of Y+3 follows Y; only where Y+3 has data, and not where it is rebuilt anyway.
-    dependent = {(c, y + RETENTION_LAG_YEARS) for c, y in changed
-                 if c in by_year.get(y + RETENTION_LAG_YEARS, set())}
+    # Figures of Y+1, Y+3 and Y+9 follow Y; only where that year has data, and not where it is
+    # rebuilt anyway.
+    dependent = {(c, y + lag) for c, y in changed for lag in FOLLOW_ON_LAGS
+                 if c in by_year.get(y + lag, set())}
     dependent = {(c, y) for c, y in dependent if (c, y) not in changed and y not in years}
-    retention_years = tuple(sorted(y + RETENTION_LAG_YEARS for y in years
-                                   if y + RETENTION_LAG_YEARS in by_year))
+    retention_years = tuple(sorted({y + lag for y in years for lag in FOLLOW_ON_LAGS
+                                    if y + lag in by_year and y + lag not in years}))
     retention_keys = tuple(sorted((c, y) for c, y in dependent if y not in retention_years))
     return BuildScope(False, f"{len(changed)} changed, {len(dependent)} retention dependents",
                       years=years, keys=keys, retention_years=retention_years,

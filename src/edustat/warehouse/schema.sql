@@ -156,6 +156,8 @@ CREATE TABLE IF NOT EXISTS raw.school_rows (
     extra         jsonb,
     PRIMARY KEY (submission_id, row_number)
 );
+-- Columns added to the submission format after a warehouse was first bootstrapped.
+ALTER TABLE raw.school_rows ADD COLUMN IF NOT EXISTS primary_intake text;
 
 DO $$
 BEGIN

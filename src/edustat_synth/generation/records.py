@@ -105,4 +105,7 @@ def school_record(s: School, year: int, county_code: str) -> Record:
         + _large_classes(junior, j_classes, s.crowded),
         "junior_intake": round(s.intakes.get(year, 0.0)) if junior else 0,
         "junior_graduates": round(s.intakes.get(year - 3, 0.0) * s.retention) if junior else 0,
+        # One grade of six, from the enrolment itself: no draw, so every other value of the
+        # generated files stays as it was before the column existed.
+        "primary_intake": round(primary / 6),
     }

@@ -73,7 +73,7 @@ _EXTRA_UNITS = {
     "primary_students": "人", "junior_students": "人", "senior_students": "人",
     "primary_classes": "个", "junior_classes": "个", "primary_teachers": "人",
     "junior_teachers": "人", "large_classes": "个", "junior_intake": "人",
-    "junior_graduates": "人",
+    "junior_graduates": "人", "primary_intake": "人",
 }
 # Groups of columns counties move around together (older templates put assets first).
 _GROUPS = (

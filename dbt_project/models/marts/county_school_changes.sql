@@ -1,0 +1,102 @@
+-- Schools opened and closed per county and year: school codes accepted for Y and not for Y−1
+-- (opened), for Y−1 and not for Y (closed); counts and code lists NULL when Y−1 has no
+-- accepted submission. Also the year's small schools (fewer students than the policy seed's
+-- small_school_students, 高中 included) and 乡村 schools (urban_rural_areas seed: rural).
+-- Incremental with the follow-on county-years: Y+1 reads Y (macros/build_scope.sql).
+{{ config(meta={'build_scope': {'level': 'retention'}}) }}
+with counties as {{ scope_materialized() }} (
+    select * from {{ ref('int_submissions_current') }}
+    where {{ in_build_scope(level='retention') }}
+),
+
+-- The school rows of the years in scope and of the year before each.
+schools as {{ scope_materialized() }} (
+    select
+        schools.school_year,
+        schools.county_code,
+        schools.school_code,
+        schools.school_students,
+        urban_rural_areas.area
+    from {{ ref('int_school_rows_current') }} as schools
+    left join {{ ref('urban_rural_areas') }} as urban_rural_areas
+        on urban_rural_areas.urban_rural = schools.urban_rural
+    where {{ in_build_scope(level='retention') }}
+       or {{ in_build_scope('county_code', '(school_year + 1)', level='retention') }}
+),
+
+this_year as (
+    select
+        counties.school_year,
+        counties.county_code,
+        count(schools.school_code) as schools,
+        count(*) filter (
+            where schools.school_students < {{ policy_number('small_school_students') }})
+            as small_schools,
+        count(*) filter (where schools.area = 'rural') as rural_schools
+    from counties
+    left join schools
+        on schools.school_year = counties.school_year
+       and schools.county_code = counties.county_code
+    group by counties.school_year, counties.county_code
+),
+
+previous_years as (
+    select distinct school_year, county_code
+    from {{ ref('int_submissions_current') }}
+),
+
+-- Codes in exactly one of Y and Y−1 (both years accepted): opened in Y, or closed.
+changes as (
+    select
+        coalesce(now_.school_year, before.school_year + 1) as school_year,
+        coalesce(now_.county_code, before.county_code) as county_code,
+        coalesce(now_.school_code, before.school_code) as school_code,
+        before.school_code is null as opened
+    from (select * from schools where school_year in (select school_year from counties)) as now_
+    full outer join schools as before
+        on before.county_code = now_.county_code
+       and before.school_year = now_.school_year - 1
+       and before.school_code = now_.school_code
+    where now_.school_code is null or before.school_code is null
+)
+
+select
+    counties.school_year,
+    counties.county_code,
+    counties.county_name,
+    counties.prefecture_code,
+    counties.province_code,
+    this_year.schools,
+    this_year.small_schools,
+    this_year.rural_schools,
+    previous_years.school_year is not null as previous_year_available,
+    case when previous_years.school_year is not null
+         then count(changes.school_code) filter (where changes.opened) end as schools_opened,
+    case when previous_years.school_year is not null
+         then count(changes.school_code) filter (where not changes.opened) end as schools_closed,
+    case when previous_years.school_year is not null
+         then coalesce(array_agg(changes.school_code order by changes.school_code)
+                           filter (where changes.opened), '{}') end as opened_school_codes,
+    case when previous_years.school_year is not null
+         then coalesce(array_agg(changes.school_code order by changes.school_code)
+                           filter (where not changes.opened), '{}') end as closed_school_codes
+from counties
+inner join this_year
+    on this_year.school_year = counties.school_year
+   and this_year.county_code = counties.county_code
+left join previous_years
+    on previous_years.county_code = counties.county_code
+   and previous_years.school_year = counties.school_year - 1
+left join changes
+    on changes.school_year = counties.school_year
+   and changes.county_code = counties.county_code
+group by
+    counties.school_year,
+    counties.county_code,
+    counties.county_name,
+    counties.prefecture_code,
+    counties.province_code,
+    this_year.schools,
+    this_year.small_schools,
+    this_year.rural_schools,
+    previous_years.school_year
