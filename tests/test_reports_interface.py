@@ -89,7 +89,7 @@ def test_status_labels_exist_once_in_the_seed() -> None:
     with CODE_LABELS_CSV.open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["code_set"] == "status"]
     assert {r["code"]: r["label_zh"] for r in rows} == {
-        "accepted": "已接收", "rejected": "已退回", "missing": "未报送"}
+        "accepted": "已接收", "held": "暂缓入库", "rejected": "已退回", "missing": "未报送"}
     assert status_label("rejected") == "已退回"
     assert label("boolean", True) == "是" and label("section", "junior") == "初中"
     with pytest.raises(KeyError, match="late"):

@@ -56,7 +56,7 @@ grouped as (
         prefecture_code,
         count(distinct county_code) as counties,
         count(*) as schools,
-        sum(school_students) as students,
+        sum(school_students)::bigint as students,
         sum(classrooms) as classrooms,
         sum(multimedia_classrooms) as multimedia_classrooms,
         count(*) filter (where is_fully_covered) as schools_fully_covered,
