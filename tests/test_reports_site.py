@@ -83,7 +83,9 @@ def site(pg_server: str, marts_template: str, tmp_path_factory: pytest.TempPathF
         rows = [VALID | {"submission_id": 1, "county_folder": COUNTY, "row_number": 4},
                 VALID | HOSTILE_VALUES | {"submission_id": 2, "county_folder": COUNTY,
                                           "row_number": 4}]
-        night = validate_night(build_frame(pd.DataFrame(rows)), settings.gx_home, [COUNTY],
+        # The file's year, as read_and_stage sets it (VALID's school_year).
+        frame = build_frame(pd.DataFrame(rows).assign(file_school_year=int(VALID["school_year"])))
+        night = validate_night(frame, settings.gx_home, [COUNTY],
                                publish_to=settings.reports / "data-docs")
         findings = night.findings[2]
         info = RejectedFile(2, COUNTY, "大柴旦行委", "攻击=公式.xlsx", "ab" * 32,
