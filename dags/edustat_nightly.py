@@ -23,8 +23,9 @@ TASK_DOCS = {
     "read_and_stage": "Reads every received file (xlsx/csv, hostile-file guards) into "
                       "`raw.school_rows`; problems become findings, never a failure. **Fails** "
                       "only on a bug or lack of memory: the log names the file; *Clear*.",
-    "validate": "One Great Expectations checkpoint over all rows of the night plus "
-                "year-over-year checks; results in `ops.validation_results`. **Fails** when the "
+    "validate": "Every row of the night screened set-based, then one Great Expectations "
+                "checkpoint over the rows that may fail, plus year-over-year checks; results "
+                "in `ops.validation_results`. **Fails** when the "
                 "GX project is broken: `edustat suites`, then *Clear*.",
     "decide": "Accepts or rejects each file whole; rejected files move to quarantine with a "
               "bilingual report. The note says how many were rejected. **Fails** on a full "

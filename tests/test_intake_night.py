@@ -18,6 +18,7 @@ import pytest
 from edustat import pipeline
 from edustat.config import load_settings
 from edustat.summary import status_rows
+from edustat.validation import history
 from edustat_synth.generate import generate
 from support.landing import land, settle
 
@@ -127,6 +128,11 @@ def test_status_lists_missing_counties_and_yoy_warnings_reach_ops(night: dict) -
                WHERE s.file_name = '2026.csv' GROUP BY 1""").fetchone()
     assert status == "accepted"
     assert "enrolment_change" in warnings
+    # The night totals every submission in one scan; `edustat check` one at a time: the same.
+    with psycopg.connect(night["dsn"]) as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT DISTINCT submission_id FROM raw.school_rows ORDER BY 1")]
+        assert history._totals_of(conn, ids) == {i: history._totals(conn, i) for i in ids}
 
 
 def _write_doubled(dsn: str, submission_id: int, path: Path) -> Path:

@@ -2,7 +2,7 @@
 
 RSS counts pages shared between a parent and its forked children in each of them, so the
 tree total overstates what the machine actually needs; the largest single process is the
-figure the 4 GB target is about.
+figure the 2 GB target is about.
 """
 
 from __future__ import annotations

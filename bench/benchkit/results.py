@@ -15,10 +15,11 @@ from typing import Any
 
 from benchkit.phases import median_phases
 
-FULL_TARGET_S = 600.0
-INCREMENTAL_TARGET_S = 60.0
+# Issue #18's targets (they were 600 s, 60 s and 4 GB before it).
+FULL_TARGET_S = 60.0
+INCREMENTAL_TARGET_S = 15.0
 INTAKE_TARGET_RATIO = 3.0
-MEMORY_TARGET_BYTES = 4 * 1024**3
+MEMORY_TARGET_BYTES = 2 * 1024**3
 # The phases the 3x target is about: reading, validation and load (read_and_stage reads and
 # COPYs into raw; decide marks the rows accepted — without it they are not loaded).
 INTAKE_TASKS = ("read_and_stage", "validate", "decide")

@@ -289,7 +289,8 @@ def _readable_frame(conn: psycopg.Connection, ids: list[int]) -> Any:
 
 @step
 def validate(ctx: RunContext) -> dict[str, int]:
-    """One GX checkpoint run over all readable received rows, then year-over-year warnings."""
+    """One GX checkpoint run over the readable received rows that set-based screening says
+    may fail (validation.screen), then year-over-year warnings."""
     from edustat.site import DATA_DOCS
     from edustat.validation.frame import build_frame
     from edustat.validation.history import year_over_year

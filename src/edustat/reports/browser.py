@@ -15,13 +15,14 @@ import base64
 import contextlib
 import json
 import os
+import queue
 import select
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -151,20 +152,60 @@ def browser() -> Iterator[Browser]:
 
 def print_pdfs(pages: list[tuple[Path, Path]], workers: int | None = None) -> list[Path]:
     """Print each (HTML page, PDF path) as A4 with the page's print stylesheet; returns the
-    PDFs written. Links are dropped from the printed copy: a relative link means nothing in a
-    PDF that is mailed around, and an absolute one would name the server's file system.
-    A page takes ~0.4 s of one core: a national year's 2,855 scorecards are printed by one
-    browser per core (`workers`, default the cores, at most 4)."""
-    if not pages:
-        return []
-    workers = max(1, min(workers or os.cpu_count() or 1, 4, len(pages) // 8 + 1))
-    chunks = [pages[i::workers] for i in range(workers)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(_print_chunk, chunks))
-    return sorted(p for chunk in done for p in chunk)
+    PDFs written (see Printer)."""
+    with Printer(workers) as printer:
+        for html, pdf in pages:
+            printer.submit(html, pdf)
+    return printer.written
 
 
-def _print_chunk(pages: list[tuple[Path, Path]]) -> list[Path]:
+class Printer:
+    """Prints pages as they are submitted, while the caller goes on writing the next ones.
+
+    Links are dropped from the printed copy: a relative link means nothing in a PDF that is
+    mailed around, and an absolute one would name the server's file system. A scorecard takes
+    ~0.4 s of one core: the pages are printed by one browser per core (`workers`, default the
+    cores, at most 4), each started when the first page reaches it, so printing a national
+    year's 2,855 scorecards runs beside the Python that renders the pages and writes the
+    workbooks instead of after it. Leaving the `with` block waits for every page; the first
+    error of a browser is raised there."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        chromium_binary()  # BrowserMissing before anything is queued
+        self._queue: queue.Queue[tuple[Path, Path] | None] = queue.Queue()
+        self._count = max(1, min(workers or os.cpu_count() or 1, 4))
+        self._pool = ThreadPoolExecutor(max_workers=self._count)
+        self._started: list[Future[list[Path]]] = []
+        self.written: list[Path] = []
+
+    def submit(self, html: Path, pdf: Path) -> None:
+        self._queue.put((html, pdf))
+        if len(self._started) < self._count:
+            self._started.append(self._pool.submit(self._work))
+
+    def __enter__(self) -> Printer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _ in self._started:
+            self._queue.put(None)
+        try:
+            done = [future.result() for future in self._started]
+        finally:
+            self._pool.shutdown()
+        self.written = sorted(p for chunk in done for p in chunk)
+
+    def _work(self) -> list[Path]:
+        first = self._queue.get()
+        return [] if first is None else _print_chunk(self._pages(first))
+
+    def _pages(self, first: tuple[Path, Path]) -> Iterator[tuple[Path, Path]]:
+        yield first
+        while (page := self._queue.get()) is not None:
+            yield page
+
+
+def _print_chunk(pages: Iterable[tuple[Path, Path]]) -> list[Path]:
     written: list[Path] = []
     with browser() as b, b.tab() as session:
         for html, pdf in pages:

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edustat.intake.rejection_report import published_rejections, write_index
-from edustat.reports.browser import BrowserMissing, print_pdfs
+from edustat.reports.browser import BrowserMissing, Printer
 from edustat.reports.excel import YearExport, export_year, province_workbook, year_workbook
 from edustat.reports.figures import province_codes, remember
 from edustat.reports.marts import Snapshot, snapshot
@@ -169,7 +169,13 @@ def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
         years = list(counties)
     env = environment()
     result = ReportsResult(out_dir=out_dir, index=out_dir / INDEX)
-    with snapshot(dsn) as snap:
+    printer = _printer(result) if pdf else None
+
+    def printing(page: Path) -> None:
+        if printer is not None:
+            printer.submit(page, page.with_suffix(".pdf"))
+
+    with printer or nullcontext(), snapshot(dsn) as snap:
         wanted = sorted(snap.years if years is None else {int(y) for y in years})
         empty = [y for y in wanted if y not in snap.years]
         if empty:
@@ -182,7 +188,6 @@ def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
         published = sorted(y for y in snap.years
                            if y in wanted or (out_dir / str(y) / INDEX).is_file())
         rejections = published_rejections(out_dir)
-        printing: list[tuple[Path, Path]] = []
         for year in wanted:
             result.years.append(year)
             year_dir = out_dir / str(year)
@@ -196,11 +201,6 @@ def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
                 affected = {fact.province_of.get(c, province_of_code(c)) for c in changed}
                 result.scoped.append(year)
 
-            export = export_year(snap, year, year_dir, fact.provinces, fact.names, affected)
-            if affected is None:
-                _remove_stale_workbooks(year_dir, export)
-            result.excel[year] = export.year
-            result.province_excel[year] = export.provinces
             files = ({p: province_workbook(year, p) for p in fact.provinces} if fact.several
                      else {})
             excel_of = {p: files.get(p, year_workbook(year)) for p in fact.provinces}
@@ -218,7 +218,7 @@ def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
                 path = write_atomic(out_dir / page.path,
                                     env.get_template("province.html.j2").render(**ctx))
                 result.provinces[year][p] = path
-                printing.append((path, path.with_suffix(".pdf")))
+                printing(path)
             if fact.several:
                 page = Page(f"{year}/{INDEX}")
                 ctx = national_context(snap, year, fact.provinces, page, published, links,
@@ -245,7 +245,13 @@ def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
                         links, page.href(f"{year}/{excel_of[province]}"), rejections, run_id)
                     path = write_atomic(out_dir / page.path, county_tpl.render(**cctx))
                     result.counties[year][county] = path
-                    printing.append((path, path.with_suffix(".pdf")))
+                    printing(path)
+            # After the pages: the workbooks are written while the pages are printed.
+            export = export_year(snap, year, year_dir, fact.provinces, fact.names, affected)
+            if affected is None:
+                _remove_stale_workbooks(year_dir, export)
+            result.excel[year] = export.year
+            result.province_excel[year] = export.provinces
             snap.release()
         # The index lists every year with data that has a report on disk.
         years_info = [{"year": y, "href": f"{y}/{INDEX}",
@@ -257,20 +263,22 @@ def build_reports(dsn: str, out_dir: Path, years: list[int] | None = None,
                       for y in published]
         write_atomic(result.index, env.get_template("index.html.j2").render(
             **index_context(years_info, links, run_id)))
+    if printer is not None:
+        result.pdfs = printer.written
     # The Airflow menu and every page link the rejections index: it exists, even empty.
     write_index(out_dir)
-    if pdf:
-        _print(result, printing)
     return result
 
 
-def _print(result: ReportsResult, pages: list[tuple[Path, Path]]) -> None:
+def _printer(result: ReportsResult) -> Printer | None:
+    """The printer the pages are queued to as they are written; None without a browser."""
     try:
-        result.pdfs = print_pdfs(pages)
+        return Printer()
     except BrowserMissing as exc:
         # The pages and workbooks are published; the PDFs follow once a browser is installed.
         result.pdf_problem = str(exc)
         log.error("%s", exc)
+        return None
 
 
 def _align(counties: list[str], worklists: Iterator[tuple[str, list[dict[str, Any]]]]
