@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from edustat.warehouse import embedded
 from edustat.warehouse.bootstrap import bootstrap
 from edustat.warehouse.connection import with_database
+from support.databases import fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,26 +48,11 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedded.stop(pgdata)
 
 
-def _create_db(server: str) -> str:
-    name = f"edustat_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def _drop_db(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def empty_db(pg_server: str) -> Iterator[str]:
     """A brand-new, empty database (nothing bootstrapped)."""
-    name = _create_db(pg_server)
-    try:
-        yield with_database(pg_server, name)
-    finally:
-        _drop_db(pg_server, name)
+    with fresh_database(pg_server) as dsn:
+        yield dsn
 
 
 @pytest.fixture

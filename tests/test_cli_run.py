@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from edustat import schedule
 from edustat.orchestration import LogLine, TaskLogWriter, _reserve_log, task_log_path
 from edustat_synth.generate import generate
+from support.databases import fresh_database
 from support.rest import free_port, request_json
 
 pytestmark = pytest.mark.e2e
@@ -43,30 +43,20 @@ def _env(home: Path, dsn: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def night(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from edustat.warehouse.connection import with_database
-
-    name = f"edustat_clirun_{os.getpid()}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
     home = tmp_path_factory.mktemp("clirun") / "home"
     generate("63", [2025], home / "landing", seed=5, faulty=1, counties=2)
-    env = _env(home, with_database(pg_server, name))
-    proc = subprocess.Popen([EDUSTAT, "run"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1)
-    started = time.monotonic()
-    lines: list[tuple[float, str]] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append((time.monotonic() - started, line.rstrip("\n")))
-    code = proc.wait(timeout=900)
-    ended = time.monotonic() - started
-    try:
-        yield {"home": home, "env": env, "dsn": env["EDUSTAT_WAREHOUSE_DSN"], "lines": lines,
-               "code": code, "ended": ended}
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_server, "edustat_clirun") as dsn:
+        env = _env(home, dsn)
+        proc = subprocess.Popen([EDUSTAT, "run"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, bufsize=1)
+        started = time.monotonic()
+        lines: list[tuple[float, str]] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append((time.monotonic() - started, line.rstrip("\n")))
+        code = proc.wait(timeout=900)
+        yield {"home": home, "env": env, "dsn": dsn, "lines": lines, "code": code,
+               "ended": time.monotonic() - started}
 
 
 def test_run_prints_each_step_while_it_runs(night: dict) -> None:

@@ -27,6 +27,7 @@ import psycopg
 import pytest
 
 from edustat_synth.generate import generate
+from support.databases import fresh_database
 from support.landing import land, settle
 from support.marts_check import assert_cvs_match, fingerprint
 from support.receiver import json_receiver
@@ -47,25 +48,14 @@ def receiver() -> Iterator[tuple[str, list[dict]]]:
 @pytest.fixture(scope="module")
 def night(pg_server: str, tmp_path_factory: pytest.TempPathFactory,
           receiver: tuple[str, list[dict]]) -> Iterator[dict]:
-    from edustat.warehouse.connection import with_database
-
-    name = f"edustat_e2e_{os.getpid()}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
     home = tmp_path_factory.mktemp("home")
     landing = home / "landing"
     # Eight of Qinghai's 45 counties: enough for every path, small enough for CI.
     summary = generate("63", YEARS, landing, seed=11, faulty=2, counties=COUNTIES)
-    env = dict(os.environ, EDUSTAT_HOME=str(home),
-               EDUSTAT_WAREHOUSE_DSN=with_database(pg_server, name),
-               EDUSTAT_ALERT_URLS=receiver[0])
-    try:
-        yield {"env": env, "dsn": env["EDUSTAT_WAREHOUSE_DSN"], "home": home,
-               "landing": landing, "summary": summary}
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_server, "edustat_e2e") as dsn:
+        env = dict(os.environ, EDUSTAT_HOME=str(home), EDUSTAT_WAREHOUSE_DSN=dsn,
+                   EDUSTAT_ALERT_URLS=receiver[0])
+        yield {"env": env, "dsn": dsn, "home": home, "landing": landing, "summary": summary}
 
 
 def _run(night: dict) -> subprocess.CompletedProcess:

@@ -42,6 +42,7 @@ from edustat.notices import night as notices_night
 from edustat.validation import history
 from edustat_synth.generate import generate
 from support.crash import KillPoint, run_killed
+from support.databases import fresh_database
 from support.marts_check import assert_cvs_match, fingerprint
 from support.receiver import json_receiver
 from support.rows import accepted_rows, write_csv
@@ -54,32 +55,21 @@ GBK_NAME = "更正报表.csv".encode("gbk")
 
 @pytest.fixture(scope="module")
 def province(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from edustat.warehouse.connection import with_database
-
-    name = f"edustat_faults_{os.getpid()}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
     home = tmp_path_factory.mktemp("home")
     landing = home / "landing"
     summary = generate("64", [2025], landing, seed=21, counties=4)
-    try:
-        with json_receiver() as (url, received):
-            env = dict(os.environ, EDUSTAT_HOME=str(home),
-                       EDUSTAT_WAREHOUSE_DSN=with_database(pg_server, name),
-                       EDUSTAT_ALERT_URLS=url)
-            state = {"env": env, "dsn": env["EDUSTAT_WAREHOUSE_DSN"], "home": home,
-                     "landing": landing, "counties": summary.counties,
-                     "received": received, "settings": load_settings(env)}
-            # The first night, in-process: the province's files as the platform knows them.
-            first = _ctx(state, "night-1")
-            for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
-                          pipeline.decide, pipeline.build_marts, pipeline.finalize):
-                stage(first)
-            yield state
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_server, "edustat_faults") as dsn, json_receiver() as (url, received):
+        env = dict(os.environ, EDUSTAT_HOME=str(home), EDUSTAT_WAREHOUSE_DSN=dsn,
+                   EDUSTAT_ALERT_URLS=url)
+        state = {"env": env, "dsn": dsn, "home": home, "landing": landing,
+                 "counties": summary.counties, "received": received,
+                 "settings": load_settings(env)}
+        # The first night, in-process: the province's files as the platform knows them.
+        first = _ctx(state, "night-1")
+        for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
+                      pipeline.decide, pipeline.build_marts, pipeline.finalize):
+            stage(first)
+        yield state
 
 
 def _ctx(state: dict, run_id: str) -> pipeline.RunContext:

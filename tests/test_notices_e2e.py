@@ -28,6 +28,8 @@ from edustat import pipeline
 from edustat.config import load_settings
 from edustat.divisions import county_name, province_counties
 from edustat_synth.generate import generate
+from support.databases import fresh_database
+from support.landing import settle
 from support.receivers import HttpReceiver, free_port
 
 pytestmark = pytest.mark.e2e
@@ -38,17 +40,8 @@ PROVINCE = "52"
 
 @pytest.fixture
 def province(pg_server: str, tmp_path: Path) -> Iterator[dict]:
-    from edustat.warehouse.connection import with_database
-
-    name = f"edustat_notices_{os.getpid()}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"dsn": with_database(pg_server, name), "home": tmp_path / "home"}
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(pg_server, "edustat_notices") as dsn:
+        yield {"dsn": dsn, "home": tmp_path / "home"}
 
 
 def _fingerprint(dsn: str) -> str:
@@ -85,17 +78,18 @@ def test_check_first_then_everyone_responsible_is_told(
         "EDUSTAT_PUBLIC_URL": "https://edustat.guizhou.example.org",
         "EDUSTAT_ALERT_URLS": f"json://127.0.0.1:{port}/national"}
 
-    # Last year's files came in earlier (the intake steps of a night, without marts).
+    # Last year's files came in, and were announced, on an earlier night (without marts).
     landing = home / "landing"
+    last_night = datetime(2025, 11, 1, tzinfo=UTC)
     for path in generated.files:
         if "2024" in path.name:
             target = landing / path.parent.name / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target)
+            settle(Path(shutil.copy(path, target)), last_night)
     settings = load_settings(env)
-    ctx = pipeline.RunContext("night-2024", datetime(2025, 11, 1, tzinfo=UTC), settings=settings)
+    ctx = pipeline.RunContext("night-2024", last_night, settings=settings)
     for stage in (pipeline.discover, pipeline.read_and_stage, pipeline.validate,
-                  pipeline.decide):
+                  pipeline.decide, pipeline.finalize):
         stage(ctx)
     http.requests.clear()
 
@@ -129,7 +123,7 @@ def test_check_first_then_everyone_responsible_is_told(
         status = "rejected" if county in rejected else "accepted"
         assert [f["status"] for f in message["edustat"]["files"]] == [status]
         if county in rejected:
-            assert "https://edustat.guizhou.example.org/quarantine/" in text
+            assert "https://edustat.guizhou.example.org/rejections/" in text
 
     [digest] = [r.payload for r in http.requests if r.path == "/province"]
     section = digest["message"].split("【退回：请县区修正后重报】")[1].split("\n\n【")[0]

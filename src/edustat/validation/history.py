@@ -90,20 +90,18 @@ def compare(current: Totals, previous: Totals, prev_year: int) -> list[Finding]:
         _swing("teachers_change", "专任教师总数", "total teachers", previous.teachers,
                current.teachers, prev_year),
     ) if finding]
-    for code in sorted(previous.codes - current.codes, key=str):
-        out.append(Finding(
-            "school_disappeared", "warning", column="school_code", value=code,
-            school_code=code,
-            message_zh=f"学校{code}在{prev_year}年有报送，本年度缺失（撤并？）",
-            message_en=f"school {code} was reported in {prev_year} but is missing now",
-        ))
-    for code in sorted(current.codes - previous.codes, key=str):
-        out.append(Finding(
-            "school_appeared", "warning", column="school_code", value=code,
-            school_code=code,
-            message_zh=f"学校{code}为新出现的学校（{prev_year}年无此校）",
-            message_en=f"school {code} is new since {prev_year}",
-        ))
+    changes = (
+        ("school_disappeared", previous.codes - current.codes,
+         "学校{code}在{year}年有报送，本年度缺失（撤并？）",
+         "school {code} was reported in {year} but is missing now"),
+        ("school_appeared", current.codes - previous.codes,
+         "学校{code}为新出现的学校（{year}年无此校）", "school {code} is new since {year}"),
+    )
+    for check_id, codes, zh, en in changes:
+        out.extend(Finding(check_id, "warning", column="school_code", value=code,
+                           school_code=code, message_zh=zh.format(code=code, year=prev_year),
+                           message_en=en.format(code=code, year=prev_year))
+                   for code in sorted(codes, key=str))
     return out
 
 
