@@ -6,15 +6,9 @@
 -- has the section at all gets all three areas × seven indicators; an area without schools
 -- has schools = 0, students = 0 and NULL value.
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+with sections as {{ scoped_ref('int_school_sections_split', 'province_code', level='province') }},
 
-indicator_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_indicators_computed') }}
-    where in_balance_scope and {{ in_build_scope('county_code', level='province') }}
-),
+indicator_values as {{ scoped_ref('int_section_indicators_computed', 'county_code', level='province', where='in_balance_scope') }},
 
 indicators as (
     select distinct indicators.indicator, indicators.per_students

@@ -3,15 +3,9 @@
 -- never averaged from the level below. The county marts and region_summary read their
 -- figures from here so each formula is written once.
 {{ config(meta={'build_scope': {'code_column': 'province_code', 'level': 'province'}}) }}
-with schools as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_rows_current') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+with schools as {{ scoped_ref('int_school_rows_current', 'province_code', level='province') }},
 
-sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+sections as {{ scoped_ref('int_school_sections_split', 'province_code', level='province') }},
 
 divisions as (
     select * from {{ ref('divisions') }}

@@ -3,10 +3,7 @@
 -- School-wide assets are split by the section's share of ALL the school's students
 -- (primary + junior + senior): a 完全中学's 高中 takes its part of the buildings.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with schools as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_rows_current') }}
-    where {{ in_build_scope() }}
-),
+with schools as {{ scoped_ref('int_school_rows_current') }},
 
 school_types as (
     select * from {{ ref('school_types') }}

@@ -11,10 +11,7 @@
 {{ config(meta={'build_scope': {'level': 'retention'}}) }}
 -- Incremental: a night redoes the county-years it changed and those whose figures follow a
 -- changed earlier year (Y-1, Y-3, Y-9: macros/build_scope.sql).
-with counties as {{ scope_materialized() }} (
-    select * from {{ ref('int_submissions_current') }}
-    where {{ in_build_scope(level='retention') }}
-),
+with counties as {{ scoped_ref('int_submissions_current', level='retention') }},
 
 compliance as {{ scope_materialized() }} (
     select
@@ -72,10 +69,7 @@ school_checks as {{ scope_materialized() }} (
     group by school_year, county_code
 ),
 
-retention as {{ scope_materialized() }} (
-    select * from {{ ref('int_county_retention_computed') }}
-    where {{ in_build_scope(level='retention') }}
-),
+retention as {{ scoped_ref('int_county_retention_computed', level='retention') }},
 
 joined as (
     select

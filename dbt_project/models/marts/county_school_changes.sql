@@ -4,10 +4,7 @@
 -- small_school_students, 高中 included) and 乡村 schools (urban_rural_areas seed: rural).
 -- Incremental with the follow-on county-years: Y+1 reads Y (macros/build_scope.sql).
 {{ config(meta={'build_scope': {'level': 'retention'}}) }}
-with counties as {{ scope_materialized() }} (
-    select * from {{ ref('int_submissions_current') }}
-    where {{ in_build_scope(level='retention') }}
-),
+with counties as {{ scoped_ref('int_submissions_current', level='retention') }},
 
 -- The school rows of the years in scope and of the year before each.
 schools as {{ scope_materialized() }} (

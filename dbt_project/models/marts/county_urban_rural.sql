@@ -1,10 +1,7 @@
 -- The 2017 indicators by 城乡 area per county, year and section (int_region_area_values_aggregated):
 -- the same scope and arithmetic as county_value in county_indicator_cv, over the county's
 -- in-scope school sections of each area.
-with area_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_area_values_aggregated') }}
-    where region_level = 'county' and {{ in_build_scope('region_code') }}
-),
+with area_values as {{ scoped_ref('int_region_area_values_aggregated', 'region_code', where="region_level = 'county'") }},
 
 counties as (
     select * from {{ ref('int_submissions_current') }}

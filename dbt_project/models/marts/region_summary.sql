@@ -4,15 +4,9 @@
 -- how many, counties_expected how many county units the region has under the jurisdiction
 -- (int_counties_expected), so every figure can say "N/M 县".
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with measures as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_measures_aggregated') }}
-    where {{ in_build_scope('region_code', level='province') }}
-),
+with measures as {{ scoped_ref('int_region_measures_aggregated', 'region_code', level='province') }},
 
-section_measures as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_section_measures_aggregated') }}
-    where {{ in_build_scope('region_code', level='province') }}
-),
+section_measures as {{ scoped_ref('int_region_section_measures_aggregated', 'region_code', level='province') }},
 
 -- County units expected per county, prefecture and province (one count per level).
 expected as (

@@ -1,10 +1,7 @@
 -- The 2017 indicators by 城乡 area for every prefecture and province, year and section,
 -- recomputed from the school sections of the region (never averaged from county values).
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with area_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_area_values_aggregated') }}
-    where region_level <> 'county' and {{ in_build_scope('region_code', level='province') }}
-),
+with area_values as {{ scoped_ref('int_region_area_values_aggregated', 'region_code', level='province', where="region_level <> 'county'") }},
 
 divisions as (
     select * from {{ ref('divisions') }}
