@@ -8,3 +8,12 @@
         end as region_level,
         coalesce(county_code, prefecture_code, province_code) as region_code
 {%- endmacro %}
+
+{#- The name of such a row: its division's name from the divisions seed joined as `divisions`.
+    x90000 codes (省直辖县级行政区划) have no row of their own in the divisions list. -#}
+{% macro region_name(level_column) -%}
+    coalesce(
+        divisions.division_name,
+        case when {{ level_column }} = 'prefecture' then '省直辖县级行政区划' end
+    )
+{%- endmacro %}

@@ -76,11 +76,7 @@ select
     grouped.school_year,
     grouped.region_level,
     grouped.region_code,
-    coalesce(
-        divisions.division_name,
-        -- x90000 codes (省直辖县级行政区划) have no row of their own in the divisions list.
-        case when grouped.region_level = 'prefecture' then '省直辖县级行政区划' end
-    ) as region_name,
+    {{ region_name('grouped.region_level') }} as region_name,
     grouped.province_code,
     grouped.prefecture_code,
     grouped.counties,

@@ -49,16 +49,13 @@ select
     measures.{{ column }},
     {%- endfor %}
     measures.kbps_per_student,
-    coalesce(teachers.primary_students, 0) as primary_students,
-    coalesce(teachers.primary_teachers, 0) as primary_teachers,
-    teachers.primary_student_teacher_ratio,
-    teachers.primary_qualified_teachers_per_100,
-    teachers.primary_senior_title_share,
-    coalesce(teachers.junior_students, 0) as junior_students,
-    coalesce(teachers.junior_teachers, 0) as junior_teachers,
-    teachers.junior_student_teacher_ratio,
-    teachers.junior_qualified_teachers_per_100,
-    teachers.junior_senior_title_share
+    {%- for section in ['primary', 'junior'] %}
+    coalesce(teachers.{{ section }}_students, 0) as {{ section }}_students,
+    coalesce(teachers.{{ section }}_teachers, 0) as {{ section }}_teachers,
+    teachers.{{ section }}_student_teacher_ratio,
+    teachers.{{ section }}_qualified_teachers_per_100,
+    teachers.{{ section }}_senior_title_share{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from measures
 left join expected
     on expected.region_level = measures.region_level

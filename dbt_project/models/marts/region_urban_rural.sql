@@ -15,11 +15,7 @@ select
     area_values.school_year,
     area_values.region_level,
     area_values.region_code,
-    coalesce(
-        divisions.division_name,
-        -- x90000 codes (省直辖县级行政区划) have no row of their own in the divisions list.
-        case when area_values.region_level = 'prefecture' then '省直辖县级行政区划' end
-    ) as region_name,
+    {{ region_name('area_values.region_level') }} as region_name,
     left(area_values.region_code, 2) || '0000' as province_code,
     area_values.section,
     area_values.area,
