@@ -17,3 +17,15 @@
         case when {{ level_column }} = 'prefecture' then '省直辖县级行政区划' end
     )
 {%- endmacro %}
+
+{#- The grouping sets that give such rows: the same input rows grouped per county, prefecture
+    and province (each level recomputed, never averaged from the one below), per school year
+    and `keys`. -#}
+{% macro region_grouping_sets(keys=[]) -%}
+    {%- set tail = ([''] + keys) | join(', ') -%}
+    group by grouping sets (
+        (school_year, province_code, prefecture_code, county_code{{ tail }}),
+        (school_year, province_code, prefecture_code{{ tail }}),
+        (school_year, province_code{{ tail }})
+    )
+{%- endmacro %}

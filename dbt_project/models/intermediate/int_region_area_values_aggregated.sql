@@ -29,11 +29,7 @@ present as (
         {{ region_level_columns() }},
         section
     from sections
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code, section),
-        (school_year, province_code, prefecture_code, section),
-        (school_year, province_code, section)
-    )
+    {{ region_grouping_sets(['section']) }}
 ),
 
 area_amounts as (
@@ -67,11 +63,7 @@ grouped as (
         sum(students) as students,
         sum(amount) as amount
     from area_amounts
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code, section, area, indicator),
-        (school_year, province_code, prefecture_code, section, area, indicator),
-        (school_year, province_code, section, area, indicator)
-    )
+    {{ region_grouping_sets(['section', 'area', 'indicator']) }}
 ),
 
 valued as (

@@ -65,11 +65,7 @@ grouped as (
         (percentile_cont(0.5) within group (order by bandwidth_mbps))::numeric
             as median_bandwidth_mbps
     from school_measures
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code),
-        (school_year, province_code, prefecture_code),
-        (school_year, province_code)
-    )
+    {{ region_grouping_sets() }}
 )
 
 select

@@ -17,11 +17,7 @@ grouped as (
         sum(pe_arts_teachers) as pe_arts_teachers,
         sum(senior_title_teachers) as senior_title_teachers
     from sections
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code, section),
-        (school_year, province_code, prefecture_code, section),
-        (school_year, province_code, section)
-    )
+    {{ region_grouping_sets(['section']) }}
 )
 
 select
