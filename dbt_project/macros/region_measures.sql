@@ -1,5 +1,7 @@
-{#- The county marts cut from int_region_measures_aggregated, and region_summary beside them:
-    the 班班通 coverage and 校校通 broadband column groups are listed once, in mart order. -#}
+{#- Column groups that a county mart and a region mart publish from the same intermediate rows,
+    listed once in mart order: 班班通 coverage and 校校通 broadband (int_region_measures_aggregated:
+    county_multimedia_coverage, county_broadband, region_summary) and the 城乡 values
+    (int_region_area_values_aggregated: county_urban_rural, region_urban_rural). -#}
 
 {% macro coverage_measures() -%}
     {{ return(['classrooms', 'multimedia_classrooms', 'coverage_ratio', 'schools_fully_covered',
@@ -9,6 +11,11 @@
 {% macro broadband_measures() -%}
     {{ return(['schools_connected', 'connected_share', 'schools_100mbps_plus', 'share_100mbps_plus',
                'schools_10mbps_plus', 'share_10mbps_plus', 'median_bandwidth_mbps']) }}
+{%- endmacro %}
+
+{% macro area_value_columns() -%}
+    {{ return(['section', 'area', 'indicator', 'indicator_name_zh', 'schools', 'students', 'value',
+               'ratio_to_urban']) }}
 {%- endmacro %}
 
 {#- A county mart: the county rows of tonight's scope, the county's codes and name, then

@@ -11,7 +11,7 @@ with sections as {{ scoped_ref('int_school_sections_split', 'province_code', lev
 indicator_values as {{ scoped_ref('int_section_indicators_computed', 'county_code', level='province', where='in_balance_scope') }},
 
 indicators as (
-    select distinct indicators.indicator, indicators.per_students
+    select distinct indicators.indicator, indicators.name_zh, indicators.per_students
     from {{ ref('indicators') }} as indicators
     inner join {{ ref('indicator_thresholds') }} as thresholds
         on thresholds.indicator = indicators.indicator
@@ -74,6 +74,7 @@ valued as (
         present.section,
         areas.area,
         indicators.indicator,
+        indicators.name_zh as indicator_name_zh,
         coalesce(grouped.schools, 0) as schools,
         coalesce(grouped.students, 0) as students,
         coalesce(grouped.amount, 0) as amount,

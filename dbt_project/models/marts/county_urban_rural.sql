@@ -9,10 +9,6 @@ counties as (
 
 divisions as (
     select * from {{ ref('divisions') }}
-),
-
-indicators as (
-    select * from {{ ref('indicators') }}
 )
 
 select
@@ -23,14 +19,9 @@ select
     prefectures.division_name as prefecture_name,
     counties.province_code,
     provinces.division_name as province_name,
-    area_values.section,
-    area_values.area,
-    area_values.indicator,
-    indicators.name_zh as indicator_name_zh,
-    area_values.schools,
-    area_values.students,
-    area_values.value,
-    area_values.ratio_to_urban
+    {%- for column in area_value_columns() %}
+    area_values.{{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from area_values
 inner join counties
     on counties.school_year = area_values.school_year
@@ -39,5 +30,3 @@ left join divisions as prefectures
     on prefectures.division_code = counties.prefecture_code
 left join divisions as provinces
     on provinces.division_code = counties.province_code
-left join indicators
-    on indicators.indicator = area_values.indicator

@@ -5,10 +5,6 @@ with area_values as {{ scoped_ref('int_region_area_values_aggregated', 'region_c
 
 divisions as (
     select * from {{ ref('divisions') }}
-),
-
-indicators as (
-    select * from {{ ref('indicators') }}
 )
 
 select
@@ -17,16 +13,9 @@ select
     area_values.region_code,
     {{ region_name('area_values.region_level') }} as region_name,
     left(area_values.region_code, 2) || '0000' as province_code,
-    area_values.section,
-    area_values.area,
-    area_values.indicator,
-    indicators.name_zh as indicator_name_zh,
-    area_values.schools,
-    area_values.students,
-    area_values.value,
-    area_values.ratio_to_urban
+    {%- for column in area_value_columns() %}
+    area_values.{{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from area_values
 left join divisions
     on divisions.division_code = area_values.region_code
-left join indicators
-    on indicators.indicator = area_values.indicator
