@@ -103,18 +103,12 @@ joined as (
         retention.compulsory_retention_rate
             >= {{ policy_number('compulsory_retention_target') }} as compulsory_retention_ok
     from counties
-    left join compliance
-        on compliance.school_year = counties.school_year
-       and compliance.county_code = counties.county_code
-    left join cv_verdicts
-        on cv_verdicts.school_year = counties.school_year
-       and cv_verdicts.county_code = counties.county_code
-    left join school_checks
-        on school_checks.school_year = counties.school_year
-       and school_checks.county_code = counties.county_code
-    left join retention
-        on retention.school_year = counties.school_year
-       and retention.county_code = counties.county_code
+    -- Each part has at most one row per county-year; a county-year without one gets NULLs.
+    {%- for part in ['compliance', 'cv_verdicts', 'school_checks', 'retention'] %}
+    left join {{ part }}
+        on {{ part }}.school_year = counties.school_year
+       and {{ part }}.county_code = counties.county_code
+    {%- endfor %}
 ),
 
 gap_lists as (
