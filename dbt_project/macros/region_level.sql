@@ -1,5 +1,6 @@
-{#- The level and code of a row of `group by rollup (province_code, prefecture_code, county_code)`:
-    written once for every model that recomputes figures at county, prefecture and province level. -#}
+{#- The level and code of a row grouped per county, prefecture and province (region_grouping_sets
+    below, or `group by rollup (province_code, prefecture_code, county_code)`): written once for
+    every model that recomputes figures at county, prefecture and province level. -#}
 {% macro region_level_columns() -%}
         case
             when grouping(county_code) = 0 then 'county'
