@@ -77,6 +77,16 @@
     {%- if is_incremental() -%}materialized{%- endif -%}
 {%- endmacro %}
 
+{#- The body of a CTE that reads one model's rows of tonight's scope (and the optional `where`
+    filter): `with sections as {{ scoped_ref('int_school_sections_split') }}`. Filter and
+    materialization go together (scope_materialized, above), so they are written once here. -#}
+{% macro scoped_ref(model_name, code_column='county_code', year_column='school_year', level='county', where=none) -%}
+    {{ scope_materialized() }} (
+    select * from {{ ref(model_name) }}
+    where {% if where %}{{ where }} and {% endif %}{{ in_build_scope(code_column, year_column, level) }}
+)
+{%- endmacro %}
+
 {% macro in_build_scope(code_column='county_code', year_column='school_year', level='county') -%}
     {%- if is_incremental() -%}{{ _level_predicate(code_column, year_column, level) }}{%- else -%}true{%- endif -%}
 {%- endmacro %}

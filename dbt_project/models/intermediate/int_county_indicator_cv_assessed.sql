@@ -5,24 +5,15 @@
 -- schools = 0 and NULL values (n = 0: undefined, not 0). schools_below_threshold (method
 -- 2017 only): the in-scope sections strictly below the indicator's school threshold, with no
 -- 85 % allowance (every school to the standard); 0 when none, NULL for the 2012 rows.
-with sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope() }}
-),
+with sections as {{ scoped_ref('int_school_sections_split') }},
 
 thresholds as (
     select * from {{ ref('indicator_thresholds') }}
 ),
 
-computed as {{ scope_materialized() }} (
-    select * from {{ ref('int_county_indicator_cv_computed') }}
-    where {{ in_build_scope() }}
-),
+computed as {{ scoped_ref('int_county_indicator_cv_computed') }},
 
-indicator_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_indicators_computed') }}
-    where in_balance_scope and {{ in_build_scope() }}
-),
+indicator_values as {{ scoped_ref('int_section_indicators_computed', where='in_balance_scope') }},
 
 below_threshold as (
     select

@@ -6,18 +6,12 @@
 -- has the section at all gets all three areas × seven indicators; an area without schools
 -- has schools = 0, students = 0 and NULL value.
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+with sections as {{ scoped_ref('int_school_sections_split', 'province_code', level='province') }},
 
-indicator_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_indicators_computed') }}
-    where in_balance_scope and {{ in_build_scope('county_code', level='province') }}
-),
+indicator_values as {{ scoped_ref('int_section_indicators_computed', 'county_code', level='province', where='in_balance_scope') }},
 
 indicators as (
-    select distinct indicators.indicator, indicators.per_students
+    select distinct indicators.indicator, indicators.name_zh, indicators.per_students
     from {{ ref('indicators') }} as indicators
     inner join {{ ref('indicator_thresholds') }} as thresholds
         on thresholds.indicator = indicators.indicator
@@ -35,11 +29,7 @@ present as (
         {{ region_level_columns() }},
         section
     from sections
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code, section),
-        (school_year, province_code, prefecture_code, section),
-        (school_year, province_code, section)
-    )
+    {{ region_grouping_sets(['section']) }}
 ),
 
 area_amounts as (
@@ -73,11 +63,7 @@ grouped as (
         sum(students) as students,
         sum(amount) as amount
     from area_amounts
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code, section, area, indicator),
-        (school_year, province_code, prefecture_code, section, area, indicator),
-        (school_year, province_code, section, area, indicator)
-    )
+    {{ region_grouping_sets(['section', 'area', 'indicator']) }}
 ),
 
 valued as (
@@ -88,6 +74,7 @@ valued as (
         present.section,
         areas.area,
         indicators.indicator,
+        indicators.name_zh as indicator_name_zh,
         coalesce(grouped.schools, 0) as schools,
         coalesce(grouped.students, 0) as students,
         coalesce(grouped.amount, 0) as amount,

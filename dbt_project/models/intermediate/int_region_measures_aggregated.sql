@@ -3,15 +3,9 @@
 -- never averaged from the level below. The county marts and region_summary read their
 -- figures from here so each formula is written once.
 {{ config(meta={'build_scope': {'code_column': 'province_code', 'level': 'province'}}) }}
-with schools as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_rows_current') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+with schools as {{ scoped_ref('int_school_rows_current', 'province_code', level='province') }},
 
-sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+sections as {{ scoped_ref('int_school_sections_split', 'province_code', level='province') }},
 
 divisions as (
     select * from {{ ref('divisions') }}
@@ -71,22 +65,14 @@ grouped as (
         (percentile_cont(0.5) within group (order by bandwidth_mbps))::numeric
             as median_bandwidth_mbps
     from school_measures
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code),
-        (school_year, province_code, prefecture_code),
-        (school_year, province_code)
-    )
+    {{ region_grouping_sets() }}
 )
 
 select
     grouped.school_year,
     grouped.region_level,
     grouped.region_code,
-    coalesce(
-        divisions.division_name,
-        -- x90000 codes (省直辖县级行政区划) have no row of their own in the divisions list.
-        case when grouped.region_level = 'prefecture' then '省直辖县级行政区划' end
-    ) as region_name,
+    {{ region_name('grouped.region_level') }} as region_name,
     grouped.province_code,
     grouped.prefecture_code,
     grouped.counties,

@@ -1,10 +1,7 @@
 -- Teacher totals and ratios per section for every county, prefecture and province, from the
 -- school sections (all of them, 小学教学点 included), recomputed from totals at each level.
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope('province_code', level='province') }}
-),
+with sections as {{ scoped_ref('int_school_sections_split', 'province_code', level='province') }},
 
 grouped as (
     select
@@ -20,11 +17,7 @@ grouped as (
         sum(pe_arts_teachers) as pe_arts_teachers,
         sum(senior_title_teachers) as senior_title_teachers
     from sections
-    group by grouping sets (
-        (school_year, province_code, prefecture_code, county_code, section),
-        (school_year, province_code, prefecture_code, section),
-        (school_year, province_code, section)
-    )
+    {{ region_grouping_sets(['section']) }}
 )
 
 select

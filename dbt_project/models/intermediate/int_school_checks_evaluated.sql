@@ -2,10 +2,7 @@
 -- limits, 大班额, school size and music/art rooms. Limits come from the policy seed; a school
 -- with both compulsory sections (九年/十二年一贯制) has the combined size limit, any other
 -- school the single-section one, counted on its compulsory (primary + junior) students.
-with schools as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_rows_current') }}
-    where {{ in_build_scope() }}
-),
+with schools as {{ scoped_ref('int_school_rows_current') }},
 
 school_types as (
     select * from {{ ref('school_types') }}

@@ -2,10 +2,7 @@
 -- County and year come from the submission (landing folder, accepted file), which validation
 -- has checked against every row.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with current_submissions as {{ scope_materialized() }} (
-    select * from {{ ref('int_submissions_current') }}
-    where {{ in_build_scope() }}
-),
+with current_submissions as {{ scoped_ref('int_submissions_current') }},
 
 school_rows as (
     select * from {{ ref('stg_raw__school_rows') }}

@@ -3,47 +3,34 @@
 -- School-wide assets are split by the section's share of ALL the school's students
 -- (primary + junior + senior): a 完全中学's 高中 takes its part of the buildings.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with schools as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_rows_current') }}
-    where {{ in_build_scope() }}
-),
+with schools as {{ scoped_ref('int_school_rows_current') }},
 
 school_types as (
     select * from {{ ref('school_types') }}
 ),
 
 sections as (
-    select
-        schools.*,
-        'primary' as section,
-        schools.primary_students as students,
-        schools.primary_classes as classes,
-        schools.primary_teachers as teachers,
-        schools.primary_qualified_teachers as qualified_teachers,
-        schools.primary_senior_title_teachers as senior_title_teachers,
-        schools.primary_backbone_teachers as backbone_teachers,
-        schools.primary_pe_arts_teachers as pe_arts_teachers,
-        schools.primary_max_class_size as max_class_size
-    from schools
-    inner join school_types on school_types.school_type = schools.school_type
-    where school_types.has_primary_section and schools.primary_students > 0
+    {%- for section in ['primary', 'junior'] %}
+    {%- if not loop.first %}
 
     union all
+    {%- endif %}
 
     select
         schools.*,
-        'junior' as section,
-        schools.junior_students as students,
-        schools.junior_classes as classes,
-        schools.junior_teachers as teachers,
-        schools.junior_qualified_teachers as qualified_teachers,
-        schools.junior_senior_title_teachers as senior_title_teachers,
-        schools.junior_backbone_teachers as backbone_teachers,
-        schools.junior_pe_arts_teachers as pe_arts_teachers,
-        schools.junior_max_class_size as max_class_size
+        '{{ section }}' as section,
+        schools.{{ section }}_students as students,
+        schools.{{ section }}_classes as classes,
+        schools.{{ section }}_teachers as teachers,
+        schools.{{ section }}_qualified_teachers as qualified_teachers,
+        schools.{{ section }}_senior_title_teachers as senior_title_teachers,
+        schools.{{ section }}_backbone_teachers as backbone_teachers,
+        schools.{{ section }}_pe_arts_teachers as pe_arts_teachers,
+        schools.{{ section }}_max_class_size as max_class_size
     from schools
     inner join school_types on school_types.school_type = schools.school_type
-    where school_types.has_junior_section and schools.junior_students > 0
+    where school_types.has_{{ section }}_section and schools.{{ section }}_students > 0
+    {%- endfor %}
 )
 
 select

@@ -2,10 +2,7 @@
 -- compliance_min_indicators_met (6) of the seven thresholds and every unmet one reaches
 -- compliance_floor_ratio (85 %) of its threshold. Thresholds per section from the seed.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with indicator_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_indicators_computed') }}
-    where {{ in_build_scope() }}
-),
+with indicator_values as {{ scoped_ref('int_section_indicators_computed') }},
 
 thresholds as (
     select * from {{ ref('indicator_thresholds') }}

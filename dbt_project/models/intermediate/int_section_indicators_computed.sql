@@ -4,10 +4,7 @@
 -- k = 100 for the per-100 indicators (indicators seed). Long form so the CV macro, the
 -- compliance rule and the resource gaps each read one shape.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope() }}
-),
+with sections as {{ scoped_ref('int_school_sections_split') }},
 
 indicators as (
     select * from {{ ref('indicators') }}

@@ -11,10 +11,7 @@
 {{ config(meta={'build_scope': {'level': 'retention'}}) }}
 -- Incremental: a night redoes the county-years it changed and those whose figures follow a
 -- changed earlier year (Y-1, Y-3, Y-9: macros/build_scope.sql).
-with counties as {{ scope_materialized() }} (
-    select * from {{ ref('int_submissions_current') }}
-    where {{ in_build_scope(level='retention') }}
-),
+with counties as {{ scoped_ref('int_submissions_current', level='retention') }},
 
 compliance as {{ scope_materialized() }} (
     select
@@ -72,10 +69,7 @@ school_checks as {{ scope_materialized() }} (
     group by school_year, county_code
 ),
 
-retention as {{ scope_materialized() }} (
-    select * from {{ ref('int_county_retention_computed') }}
-    where {{ in_build_scope(level='retention') }}
-),
+retention as {{ scoped_ref('int_county_retention_computed', level='retention') }},
 
 joined as (
     select
@@ -109,18 +103,12 @@ joined as (
         retention.compulsory_retention_rate
             >= {{ policy_number('compulsory_retention_target') }} as compulsory_retention_ok
     from counties
-    left join compliance
-        on compliance.school_year = counties.school_year
-       and compliance.county_code = counties.county_code
-    left join cv_verdicts
-        on cv_verdicts.school_year = counties.school_year
-       and cv_verdicts.county_code = counties.county_code
-    left join school_checks
-        on school_checks.school_year = counties.school_year
-       and school_checks.county_code = counties.county_code
-    left join retention
-        on retention.school_year = counties.school_year
-       and retention.county_code = counties.county_code
+    -- Each part has at most one row per county-year; a county-year without one gets NULLs.
+    {%- for part in ['compliance', 'cv_verdicts', 'school_checks', 'retention'] %}
+    left join {{ part }}
+        on {{ part }}.school_year = counties.school_year
+       and {{ part }}.county_code = counties.county_code
+    {%- endfor %}
 ),
 
 gap_lists as (

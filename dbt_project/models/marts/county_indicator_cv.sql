@@ -1,8 +1,5 @@
 -- 差异系数 per county, year, section, method and indicator, with limits and the verdict.
-with cv as {{ scope_materialized() }} (
-    select * from {{ ref('int_county_indicator_cv_assessed') }}
-    where {{ in_build_scope() }}
-),
+with cv as {{ scoped_ref('int_county_indicator_cv_assessed') }},
 
 counties as (
     select * from {{ ref('int_submissions_current') }}

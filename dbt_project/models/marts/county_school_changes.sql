@@ -4,10 +4,7 @@
 -- small_school_students, 高中 included) and 乡村 schools (urban_rural_areas seed: rural).
 -- Incremental with the follow-on county-years: Y+1 reads Y (macros/build_scope.sql).
 {{ config(meta={'build_scope': {'level': 'retention'}}) }}
-with counties as {{ scope_materialized() }} (
-    select * from {{ ref('int_submissions_current') }}
-    where {{ in_build_scope(level='retention') }}
-),
+with counties as {{ scoped_ref('int_submissions_current', level='retention') }},
 
 -- The school rows of the years in scope and of the year before each.
 schools as {{ scope_materialized() }} (
@@ -58,6 +55,20 @@ changes as (
        and before.school_year = now_.school_year - 1
        and before.school_code = now_.school_code
     where now_.school_code is null or before.school_code is null
+),
+
+-- Per county-year: how many codes opened and closed, and which (in code order).
+change_lists as (
+    select
+        school_year,
+        county_code,
+        {%- for change, condition in [('opened', 'opened'), ('closed', 'not opened')] %}
+        count(school_code) filter (where {{ condition }}) as schools_{{ change }},
+        array_agg(school_code order by school_code) filter (where {{ condition }})
+            as {{ change }}_school_codes{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from changes
+    group by school_year, county_code
 )
 
 select
@@ -70,16 +81,16 @@ select
     this_year.small_schools,
     this_year.rural_schools,
     previous_years.school_year is not null as previous_year_available,
+    -- Without an accepted Y−1 nothing can be said to have opened or closed: NULL, not 0.
+    {%- for change in ['opened', 'closed'] %}
     case when previous_years.school_year is not null
-         then count(changes.school_code) filter (where changes.opened) end as schools_opened,
+         then coalesce(change_lists.schools_{{ change }}, 0) end as schools_{{ change }},
+    {%- endfor %}
+    {%- for change in ['opened', 'closed'] %}
     case when previous_years.school_year is not null
-         then count(changes.school_code) filter (where not changes.opened) end as schools_closed,
-    case when previous_years.school_year is not null
-         then coalesce(array_agg(changes.school_code order by changes.school_code)
-                           filter (where changes.opened), '{}') end as opened_school_codes,
-    case when previous_years.school_year is not null
-         then coalesce(array_agg(changes.school_code order by changes.school_code)
-                           filter (where not changes.opened), '{}') end as closed_school_codes
+         then coalesce(change_lists.{{ change }}_school_codes, '{}') end as {{ change }}_school_codes
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
 from counties
 inner join this_year
     on this_year.school_year = counties.school_year
@@ -87,16 +98,6 @@ inner join this_year
 left join previous_years
     on previous_years.county_code = counties.county_code
    and previous_years.school_year = counties.school_year - 1
-left join changes
-    on changes.school_year = counties.school_year
-   and changes.county_code = counties.county_code
-group by
-    counties.school_year,
-    counties.county_code,
-    counties.county_name,
-    counties.prefecture_code,
-    counties.province_code,
-    this_year.schools,
-    this_year.small_schools,
-    this_year.rural_schools,
-    previous_years.school_year
+left join change_lists
+    on change_lists.school_year = counties.school_year
+   and change_lists.county_code = counties.county_code

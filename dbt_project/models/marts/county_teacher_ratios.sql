@@ -1,8 +1,5 @@
 -- Teacher ratios per county, year and section (every school section, 教学点 included).
-with measures as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_section_measures_aggregated') }}
-    where region_level = 'county' and {{ in_build_scope('region_code') }}
-),
+with measures as {{ scoped_ref('int_region_section_measures_aggregated', 'region_code', where="region_level = 'county'") }},
 
 counties as (
     select * from {{ ref('int_submissions_current') }}

@@ -1,10 +1,7 @@
 -- The 2017 indicators by 城乡 area per county, year and section (int_region_area_values_aggregated):
 -- the same scope and arithmetic as county_value in county_indicator_cv, over the county's
 -- in-scope school sections of each area.
-with area_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_area_values_aggregated') }}
-    where region_level = 'county' and {{ in_build_scope('region_code') }}
-),
+with area_values as {{ scoped_ref('int_region_area_values_aggregated', 'region_code', where="region_level = 'county'") }},
 
 counties as (
     select * from {{ ref('int_submissions_current') }}
@@ -12,10 +9,6 @@ counties as (
 
 divisions as (
     select * from {{ ref('divisions') }}
-),
-
-indicators as (
-    select * from {{ ref('indicators') }}
 )
 
 select
@@ -26,14 +19,9 @@ select
     prefectures.division_name as prefecture_name,
     counties.province_code,
     provinces.division_name as province_name,
-    area_values.section,
-    area_values.area,
-    area_values.indicator,
-    indicators.name_zh as indicator_name_zh,
-    area_values.schools,
-    area_values.students,
-    area_values.value,
-    area_values.ratio_to_urban
+    {%- for column in area_value_columns() %}
+    area_values.{{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from area_values
 inner join counties
     on counties.school_year = area_values.school_year
@@ -42,5 +30,3 @@ left join divisions as prefectures
     on prefectures.division_code = counties.prefecture_code
 left join divisions as provinces
     on provinces.division_code = counties.province_code
-left join indicators
-    on indicators.indicator = area_values.indicator

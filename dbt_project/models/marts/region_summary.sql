@@ -4,15 +4,9 @@
 -- how many, counties_expected how many county units the region has under the jurisdiction
 -- (int_counties_expected), so every figure can say "N/M 县".
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with measures as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_measures_aggregated') }}
-    where {{ in_build_scope('region_code', level='province') }}
-),
+with measures as {{ scoped_ref('int_region_measures_aggregated', 'region_code', level='province') }},
 
-section_measures as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_section_measures_aggregated') }}
-    where {{ in_build_scope('region_code', level='province') }}
-),
+section_measures as {{ scoped_ref('int_region_section_measures_aggregated', 'region_code', level='province') }},
 
 -- County units expected per county, prefecture and province (one count per level).
 expected as (
@@ -51,30 +45,17 @@ select
     measures.counties as counties_reporting,
     measures.schools,
     measures.students,
-    measures.classrooms,
-    measures.multimedia_classrooms,
-    measures.coverage_ratio,
-    measures.schools_fully_covered,
-    measures.fully_covered_share,
-    measures.multimedia_rooms_per_100,
-    measures.schools_connected,
-    measures.connected_share,
-    measures.schools_100mbps_plus,
-    measures.share_100mbps_plus,
-    measures.schools_10mbps_plus,
-    measures.share_10mbps_plus,
-    measures.median_bandwidth_mbps,
+    {%- for column in coverage_measures() + broadband_measures() %}
+    measures.{{ column }},
+    {%- endfor %}
     measures.kbps_per_student,
-    coalesce(teachers.primary_students, 0) as primary_students,
-    coalesce(teachers.primary_teachers, 0) as primary_teachers,
-    teachers.primary_student_teacher_ratio,
-    teachers.primary_qualified_teachers_per_100,
-    teachers.primary_senior_title_share,
-    coalesce(teachers.junior_students, 0) as junior_students,
-    coalesce(teachers.junior_teachers, 0) as junior_teachers,
-    teachers.junior_student_teacher_ratio,
-    teachers.junior_qualified_teachers_per_100,
-    teachers.junior_senior_title_share
+    {%- for section in ['primary', 'junior'] %}
+    coalesce(teachers.{{ section }}_students, 0) as {{ section }}_students,
+    coalesce(teachers.{{ section }}_teachers, 0) as {{ section }}_teachers,
+    teachers.{{ section }}_student_teacher_ratio,
+    teachers.{{ section }}_qualified_teachers_per_100,
+    teachers.{{ section }}_senior_title_share{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from measures
 left join expected
     on expected.region_level = measures.region_level

@@ -1,39 +1,21 @@
 -- The 2017 indicators by 城乡 area for every prefecture and province, year and section,
 -- recomputed from the school sections of the region (never averaged from county values).
 {{ config(meta={'build_scope': {'code_column': 'region_code', 'level': 'province'}}) }}
-with area_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_region_area_values_aggregated') }}
-    where region_level <> 'county' and {{ in_build_scope('region_code', level='province') }}
-),
+with area_values as {{ scoped_ref('int_region_area_values_aggregated', 'region_code', level='province', where="region_level <> 'county'") }},
 
 divisions as (
     select * from {{ ref('divisions') }}
-),
-
-indicators as (
-    select * from {{ ref('indicators') }}
 )
 
 select
     area_values.school_year,
     area_values.region_level,
     area_values.region_code,
-    coalesce(
-        divisions.division_name,
-        -- x90000 codes (省直辖县级行政区划) have no row of their own in the divisions list.
-        case when area_values.region_level = 'prefecture' then '省直辖县级行政区划' end
-    ) as region_name,
+    {{ region_name('area_values.region_level') }} as region_name,
     left(area_values.region_code, 2) || '0000' as province_code,
-    area_values.section,
-    area_values.area,
-    area_values.indicator,
-    indicators.name_zh as indicator_name_zh,
-    area_values.schools,
-    area_values.students,
-    area_values.value,
-    area_values.ratio_to_urban
+    {%- for column in area_value_columns() %}
+    area_values.{{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 from area_values
 left join divisions
     on divisions.division_code = area_values.region_code
-left join indicators
-    on indicators.indicator = area_values.indicator

@@ -1,20 +1,11 @@
 -- One row per school section and year: the seven 2017 indicators (and the four further 2012
 -- ones), how many thresholds the section meets and whether it is compliant.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope() }}
-),
+with sections as {{ scoped_ref('int_school_sections_split') }},
 
-indicator_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_indicators_computed') }}
-    where {{ in_build_scope() }}
-),
+indicator_values as {{ scoped_ref('int_section_indicators_computed') }},
 
-compliance as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_compliance_assessed') }}
-    where {{ in_build_scope() }}
-),
+compliance as {{ scoped_ref('int_section_compliance_assessed') }},
 
 -- Materialized: computed once. Inlined, a night's small scope lets Postgres estimate the join
 -- below at one row and re-run this aggregate once per section (30 s instead of 0.1 s).

@@ -2,10 +2,7 @@
 -- (teachers, ㎡, 元, rooms): threshold × students / k − the section's resource total, k = 100
 -- for per-100 indicators. One row per missed threshold; met thresholds have no row.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with indicator_values as {{ scope_materialized() }} (
-    select * from {{ ref('int_section_indicators_computed') }}
-    where {{ in_build_scope() }}
-),
+with indicator_values as {{ scoped_ref('int_section_indicators_computed') }},
 
 thresholds as (
     select * from {{ ref('indicator_thresholds') }}
@@ -16,10 +13,7 @@ indicators as (
     select * from {{ ref('indicators') }}
 ),
 
-sections as {{ scope_materialized() }} (
-    select * from {{ ref('int_school_sections_split') }}
-    where {{ in_build_scope() }}
-)
+sections as {{ scoped_ref('int_school_sections_split') }}
 
 select
     indicator_values.school_year,
