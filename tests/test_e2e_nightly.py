@@ -58,6 +58,18 @@ def night(pg_server: str, tmp_path_factory: pytest.TempPathFactory,
         yield {"env": env, "dsn": dsn, "home": home, "landing": landing, "summary": summary}
 
 
+def _cvs(conn: psycopg.Connection, faulty: str, good: str) -> tuple[list, list]:
+    """The CVs of every county but these two, and the good county's 2025 CVs."""
+    others = conn.execute(
+        """SELECT school_year, county_code, section, indicator, cv::text
+           FROM marts.county_indicator_cv WHERE county_code NOT IN (%s, %s)
+           ORDER BY 1, 2, 3, 4""", (faulty, good)).fetchall()
+    good_2025 = conn.execute(
+        """SELECT section, indicator, cv::text FROM marts.county_indicator_cv
+           WHERE county_code = %s AND school_year = 2025 ORDER BY 1, 2""", (good,)).fetchall()
+    return others, good_2025
+
+
 def _run(night: dict) -> subprocess.CompletedProcess:
     proc = subprocess.run([EDUSTAT, "run"], env=night["env"], capture_output=True, text=True,
                           timeout=900)
@@ -156,14 +168,7 @@ def test_resubmissions_replace_one_county_year_and_bad_ones_cost_nothing(night: 
     good = next(c for c in night["summary"].counties
                 if c not in {f.county_code for f in night["summary"].faulty})
     with psycopg.connect(dsn) as conn:
-        before_other = conn.execute(
-            """SELECT school_year, county_code, section, indicator, cv::text
-               FROM marts.county_indicator_cv WHERE county_code NOT IN (%s, %s)
-               ORDER BY 1, 2, 3, 4""", (faulty.county_code, good)).fetchall()
-        good_2025 = conn.execute(
-            """SELECT section, indicator, cv::text FROM marts.county_indicator_cv
-               WHERE county_code = %s AND school_year = 2025 ORDER BY 1, 2""",
-            (good,)).fetchall()
+        before_other, good_2025 = _cvs(conn, faulty.county_code, good)
         good_2025_id = conn.execute(
             """SELECT submission_id FROM ops.submissions WHERE county_code = %s
                AND school_year = 2025 AND status = 'accepted'""", (good,)).fetchone()[0]
@@ -191,14 +196,7 @@ def test_resubmissions_replace_one_county_year_and_bad_ones_cost_nothing(night: 
             """SELECT status, accepted_submission_id FROM marts.submission_status
                WHERE county_code = %s AND school_year = %s""",
             (faulty.county_code, faulty.year)).fetchone()
-        after_other = conn.execute(
-            """SELECT school_year, county_code, section, indicator, cv::text
-               FROM marts.county_indicator_cv WHERE county_code NOT IN (%s, %s)
-               ORDER BY 1, 2, 3, 4""", (faulty.county_code, good)).fetchall()
-        good_2025_after = conn.execute(
-            """SELECT section, indicator, cv::text FROM marts.county_indicator_cv
-               WHERE county_code = %s AND school_year = 2025 ORDER BY 1, 2""",
-            (good,)).fetchall()
+        after_other, good_2025_after = _cvs(conn, faulty.county_code, good)
         good_status = conn.execute(
             """SELECT status, accepted_submission_id, last_rejected_submission_id IS NOT NULL
                FROM marts.submission_status WHERE county_code = %s AND school_year = 2025""",

@@ -152,6 +152,9 @@ def _num(v: str | None) -> float | None:
     return float(v) if v is not None and re.fullmatch(r"\d+(\.\d+)?", v) else None
 
 
+_PARSERS = {"int": (_int, "not an integer"), "num": (_num, "not a number")}
+
+
 def check(parsed: Parsed, folder: str) -> tuple[list[Violation], list[Violation]]:
     """(errors, warnings) for one file."""
     errors = [Violation(None, key, "missing column") for key in parsed.missing]
@@ -166,18 +169,13 @@ def check(parsed: Parsed, folder: str) -> tuple[list[Violation], list[Violation]
         for c in COLUMNS:
             if c.key not in v:
                 continue
-            raw = v[c.key]
-            if c.kind == "int":
-                parsed_value = _int(raw)
-                if parsed_value is None:
-                    err(c.key, "not an integer")
-                    continue
-                values[c.key] = parsed_value
-            elif c.kind == "num":
-                number = _num(raw)
-                if number is None:
-                    err(c.key, "not a number")
-                    continue
+            if c.kind not in _PARSERS:
+                continue
+            parse, complaint = _PARSERS[c.kind]
+            number = parse(v[c.key])
+            if number is None:
+                err(c.key, complaint)
+            else:
                 values[c.key] = number
         years[v.get("school_year")] += 1
         if not 2000 <= values.get("school_year", 0) <= 2100:
