@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from functools import partial
 from http import HTTPStatus
@@ -82,6 +83,10 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000) -> Thread
     return server
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     root = site_root(settings)
     if not (root / "index.html").is_file():
@@ -98,6 +103,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     bound_host, bound_port = server.server_address[:2]
     print(f"edustat 报告站点 site: http://{bound_host}:{bound_port}/ （{root}，只读 read-only；"
           "Ctrl-C 停止 stop）", flush=True)
+    # Ctrl-C and `docker stop` (SIGTERM) both stop the server cleanly, even when it was
+    # started with SIGINT ignored (a background job inherits that, and Python then never
+    # raises KeyboardInterrupt).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
