@@ -204,12 +204,8 @@ CREATE TABLE public.fixture_schools (
 CREATE TABLE public.fixture_intake (school_year int, school_code text, junior_intake int);
 """
 
-# The county marts, derived from the school rows the way docs/methodology.md defines them.
-DERIVE = """
-WITH vals AS (
-    SELECT si.school_year, si.county_code, si.section, si.students, v.indicator, v.x
-    FROM marts.school_indicators si
-    CROSS JOIN LATERAL (VALUES
+# The seven 2017 indicators of a school_indicators row, one row each (indicator, x).
+_INDICATOR_ROWS = """    CROSS JOIN LATERAL (VALUES
         ('qualified_teachers_per_100', si.qualified_teachers_per_100),
         ('backbone_teachers_per_100', si.backbone_teachers_per_100),
         ('pe_arts_teachers_per_100', si.pe_arts_teachers_per_100),
@@ -217,7 +213,14 @@ WITH vals AS (
         ('sports_area_per_student', si.sports_area_per_student),
         ('equipment_value_per_student', si.equipment_value_per_student),
         ('multimedia_rooms_per_100', si.multimedia_rooms_per_100)) AS v(indicator, x)
-    WHERE si.in_balance_scope AND si.students > 0
+"""
+
+# The county marts, derived from the school rows the way docs/methodology.md defines them.
+DERIVE = """
+WITH vals AS (
+    SELECT si.school_year, si.county_code, si.section, si.students, v.indicator, v.x
+    FROM marts.school_indicators si
+""" + _INDICATOR_ROWS + """    WHERE si.in_balance_scope AND si.students > 0
 ), mean AS (
     SELECT school_year, county_code, section, indicator, count(*) AS schools,
            sum(students) AS students, sum(x * students) / sum(students) AS xbar
@@ -310,15 +313,7 @@ SELECT si.school_year, si.school_code, si.section, v.indicator, si.county_code, 
        (t.school_min_value - v.x) * si.students / i.per_students::numeric,
        i.resource_unit_zh, i.resource_unit_en
 FROM marts.school_indicators si
-CROSS JOIN LATERAL (VALUES
-    ('qualified_teachers_per_100', si.qualified_teachers_per_100),
-    ('backbone_teachers_per_100', si.backbone_teachers_per_100),
-    ('pe_arts_teachers_per_100', si.pe_arts_teachers_per_100),
-    ('teaching_area_per_student', si.teaching_area_per_student),
-    ('sports_area_per_student', si.sports_area_per_student),
-    ('equipment_value_per_student', si.equipment_value_per_student),
-    ('multimedia_rooms_per_100', si.multimedia_rooms_per_100)) AS v(indicator, x)
-JOIN reference.indicator_thresholds t
+""" + _INDICATOR_ROWS + """JOIN reference.indicator_thresholds t
   ON t.method::text = '2017' AND t.section = si.section AND t.indicator = v.indicator
 JOIN reference.indicators i ON i.indicator = v.indicator
 WHERE v.x < t.school_min_value;
@@ -378,15 +373,7 @@ WITH vals AS (
     SELECT si.school_year, si.county_code, si.section, a.area, si.students, v.indicator, v.x
     FROM marts.school_indicators si
     JOIN reference.urban_rural_areas a ON a.urban_rural = si.urban_rural
-    CROSS JOIN LATERAL (VALUES
-        ('qualified_teachers_per_100', si.qualified_teachers_per_100),
-        ('backbone_teachers_per_100', si.backbone_teachers_per_100),
-        ('pe_arts_teachers_per_100', si.pe_arts_teachers_per_100),
-        ('teaching_area_per_student', si.teaching_area_per_student),
-        ('sports_area_per_student', si.sports_area_per_student),
-        ('equipment_value_per_student', si.equipment_value_per_student),
-        ('multimedia_rooms_per_100', si.multimedia_rooms_per_100)) AS v(indicator, x)
-    WHERE si.in_balance_scope
+""" + _INDICATOR_ROWS + """    WHERE si.in_balance_scope
 ), present AS (
     SELECT DISTINCT si.school_year, si.county_code, si.section, a.area, v.indicator
     FROM marts.school_indicators si
