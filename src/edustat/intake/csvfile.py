@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from edustat.findings import Finding
-from edustat.intake.messages import file_finding
+from edustat.intake.messages import finding
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -36,7 +36,7 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _binary(line: int) -> Finding:
-    return file_finding(
+    return finding(
         "binary_file",
         f"文件不是文本 CSV：第{line}行起含有二进制内容，请确认上传了正确的文件（.xlsx 或 CSV）",
         f"the file is not a text CSV: binary content from line {line}; check that the right "
@@ -48,7 +48,7 @@ def _binary(line: int) -> Finding:
 def decode_csv(data: bytes) -> Decoded | Finding:
     """The file's text, or the finding that says why it cannot be text we accept."""
     if data.startswith(_UTF16_BOMS):
-        return file_finding(
+        return finding(
             "unsupported_encoding",
             "文件是 UTF-16 编码（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8（逗号分隔）”或 .xlsx",
             "the file is UTF-16 encoded (Excel's 'Unicode text'): save it as 'CSV UTF-8 (comma "
@@ -63,7 +63,7 @@ def decode_csv(data: bytes) -> Decoded | Finding:
         first = _CONTROL.search(data)
         return _binary(_line_of(data, first.start() if first else 0))
     if not data.removeprefix(_UTF8_BOM).strip():
-        return file_finding(
+        return finding(
             "empty_file", "文件是空的（没有任何内容）", "the file is empty (no content at all)"
         )
     try:
@@ -79,7 +79,7 @@ def decode_csv(data: bytes) -> Decoded | Finding:
             start = max(utf8_error.start, gb_error.start)
             line = _line_of(data, start)
             bad = data[start:start + 4].hex(" ")
-            return file_finding(
+            return finding(
                 "undecodable_text",
                 f"第{line}行含有无法识别的字节（{bad}）：文件既不是 UTF-8 也不是 GB18030/GBK 编码，"
                 "请另存为“CSV UTF-8（逗号分隔）”",
@@ -161,7 +161,7 @@ class CsvRecords:
                 row = number + 1
                 self.finding = (_cell_too_long(row, self._max_cell_chars)
                                 if "field larger than field limit" in str(exc)
-                                else file_finding(
+                                else finding(
                     "malformed_csv",
                     f"CSV 第{row}行格式错误（{exc}），无法继续读取：请检查引号是否成对",
                     f"CSV row {row} is malformed ({exc}); reading stopped: check the quotes",

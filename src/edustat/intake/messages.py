@@ -6,55 +6,27 @@ from edustat.columns import label
 from edustat.findings import Finding, Severity
 
 
-def file_finding(
+def finding(
     check_id: str,
     zh: str,
     en: str,
     *,
-    severity: Severity = "critical",
-    value: str | None = None,
-) -> Finding:
-    """A problem with the file as a whole (cannot be opened, no header, ...)."""
-    return Finding(check_id, severity, zh, en, value=value)
-
-
-def row_finding(
-    check_id: str,
-    row: int,
-    zh: str,
-    en: str,
-    *,
-    severity: Severity = "critical",
-    value: str | None = None,
-) -> Finding:
-    """A problem located on one sheet row but not in one known column."""
-    return Finding(
-        check_id, severity, f"第{row}行：{zh}", f"row {row}: {en}", row_number=row, value=value
-    )
-
-
-def cell_finding(
-    check_id: str,
-    row: int,
-    key: str,
-    zh: str,
-    en: str,
-    *,
+    row: int | None = None,
+    key: str | None = None,
     severity: Severity = "critical",
     value: str | None = None,
     school_code: str | None = None,
 ) -> Finding:
-    """A problem in one cell: the message names the row and the column as the county sees them."""
-    return Finding(
-        check_id,
-        severity,
-        f"第{row}行「{label(key)}」：{zh}",
-        f"row {row}, column {label(key)}: {en}",
-        column=key,
-        row_number=row,
-        value=value,
-        school_code=school_code,
-    )
+    """A reader's finding, placed as the county sees it: the whole file (no row), one sheet row
+    (row), or one cell (row and column key), named in front of the message."""
+    if row is None:
+        where_zh = where_en = ""
+    elif key is None:
+        where_zh, where_en = f"第{row}行：", f"row {row}: "
+    else:
+        where_zh, where_en = f"第{row}行「{label(key)}」：", f"row {row}, column {label(key)}: "
+    return Finding(check_id, severity, where_zh + zh, where_en + en, column=key,
+                   row_number=row, value=value, school_code=school_code)
 
 
 def column_letter(index: int) -> str:

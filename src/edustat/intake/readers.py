@@ -48,7 +48,7 @@ import pandas as pd
 from edustat.findings import Finding
 from edustat.intake.csvfile import CsvRecords, Decoded, decode_csv
 from edustat.intake.limits import ReadLimits
-from edustat.intake.messages import file_finding, human_bytes
+from edustat.intake.messages import finding, human_bytes
 from edustat.intake.table import build_table, empty_rows
 from edustat.intake.xlsx import read_xlsx_grid
 
@@ -80,7 +80,7 @@ def _failed(fmt: str, finding: Finding) -> ReadResult:
 
 
 def _mismatch(named: str, actual: str) -> Finding:
-    return file_finding(
+    return finding(
         "extension_mismatch",
         f"文件扩展名是 .{named}，内容却是 {actual} 格式：已按 {actual} 读取，"
         "下次请使用正确的扩展名",
@@ -93,13 +93,13 @@ def _mismatch(named: str, actual: str) -> Finding:
 
 def _cfb(data: bytes) -> Finding:
     if _ENCRYPTED_STREAM in data:
-        return file_finding(
+        return finding(
             "encrypted_workbook",
             "工作簿设置了打开密码（已加密），平台无法读取：请取消密码后另存为 .xlsx 再报送",
             "the workbook is password-protected (encrypted) and cannot be read: remove the "
             "password, save as .xlsx and resubmit",
         )
-    return file_finding(
+    return finding(
         "legacy_xls",
         "文件是旧版 Excel 97-2003（.xls）或其他 OLE 格式，不是 .xlsx："
         "请在 Excel 中另存为 .xlsx 再报送",
@@ -111,13 +111,13 @@ def _cfb(data: bytes) -> Finding:
 def _not_a_workbook(data: bytes) -> Finding:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
-        return file_finding(
+        return finding(
             "not_a_workbook",
             "文件是网页（HTML）或 XML 格式，只是扩展名为 Excel：请在 Excel 中另存为 .xlsx 再报送",
             "the file is a web page (HTML) or XML with an Excel extension: save it as .xlsx "
             "in Excel and resubmit",
         )
-    return file_finding(
+    return finding(
         "not_a_workbook",
         "文件不是 Excel 工作簿（.xlsx），也不是 CSV 文本：内容无法识别，请确认上传了正确的文件",
         "the file is neither an Excel workbook (.xlsx) nor CSV text: unrecognised content; "
@@ -165,7 +165,7 @@ def _read(path: Path, county_code: str, limits: ReadLimits) -> ReadResult:
             raise IsADirectoryError(str(path))
         # Size first: nothing of an oversized file is read into memory.
         if size > limits.max_file_bytes:
-            return _failed(named, file_finding(
+            return _failed(named, finding(
                 "file_too_large",
                 f"文件大小 {human_bytes(size)} 超过上限 {human_bytes(limits.max_file_bytes)}："
                 "请只报送学校数据表（删除图片、多余工作表）",
@@ -176,19 +176,19 @@ def _read(path: Path, county_code: str, limits: ReadLimits) -> ReadResult:
         with path.open("rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
         if len(data) > limits.max_file_bytes:  # grew after stat(): still never read past it
-            return _failed(named, file_finding(
+            return _failed(named, finding(
                 "file_too_large",
                 f"文件超过上限 {human_bytes(limits.max_file_bytes)}（报送期间仍在写入？）",
                 f"the file is above the {human_bytes(limits.max_file_bytes)} limit (still "
                 "being written?)",
             ))
     except OSError as exc:
-        return _failed(named, file_finding(
+        return _failed(named, finding(
             "unreadable_file", f"文件无法打开（{exc.strerror or exc}）",
             f"the file cannot be opened ({exc.strerror or exc})",
         ))
     if not data:
-        return _failed(named, file_finding(
+        return _failed(named, finding(
             "empty_file", "文件是空的（0 字节），可能上传未完成", "the file is empty (0 bytes)"
         ))
     if data.startswith(_ZIP_MAGIC):
@@ -232,7 +232,7 @@ def read_submission(path: Path, county_code: str, limits: ReadLimits) -> ReadRes
     try:
         return _read(Path(path), county_code, limits)
     except Exception as exc:  # the contract: bad input is a finding, never an exception
-        return _failed("csv" if Path(path).suffix.lower() == ".csv" else "xlsx", file_finding(
+        return _failed("csv" if Path(path).suffix.lower() == ".csv" else "xlsx", finding(
             "read_error",
             f"读取文件时发生意外错误（{type(exc).__name__}），文件未被接受：请联系平台管理员",
             f"unexpected error while reading the file ({type(exc).__name__}: {exc}); the file "

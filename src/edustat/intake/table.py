@@ -16,7 +16,7 @@ import pandas as pd
 from edustat.columns import BY_KEY, HEADER_ANCHOR, HEADER_TO_KEY, KEYS, label, normalize_header
 from edustat.findings import Finding
 from edustat.intake.limits import ReadLimits
-from edustat.intake.messages import cell_finding, column_letter, file_finding, row_finding
+from edustat.intake.messages import column_letter, finding
 from edustat.intake.normalize import (
     Source,
     is_blank,
@@ -81,21 +81,23 @@ def _layout(header_row: int, cells: Sequence[object], findings: list[Finding]) -
             layout.unknown[col] = name
         elif key in layout.keys:
             first = column_letter(layout.keys[key])
-            findings.append(cell_finding(
-                "duplicate_column", header_row, key,
+            findings.append(finding(
+                "duplicate_column",
                 f"表头在{first}列和{column_letter(col)}列重复出现，无法确定使用哪一列，请删除其中一列",
                 f"the header appears twice, in columns {first} and {column_letter(col)}; "
                 "delete one of them",
                 value=text,
+                row=header_row, key=key,
             ))
         else:
             layout.keys[key] = col
     for key in KEYS:
         if key not in layout.keys and BY_KEY[key].required:
-            findings.append(cell_finding(
-                "missing_column", header_row, key,
+            findings.append(finding(
+                "missing_column",
                 "表头中缺少这一必填列，请按报送表格式补上该列",
                 "this required column is missing from the header row; add it as in the form",
+                row=header_row, key=key,
             ))
     return layout
 
@@ -131,7 +133,7 @@ def _no_header(hint: tuple[str, str] | None) -> Finding:
     en = f"no header cell '{HEADER_ANCHOR}' in the first {HEADER_SEARCH_ROWS} rows"
     if hint:
         zh, en = f"{zh}（{hint[0]}）", f"{en} ({hint[1]})"
-    return file_finding(
+    return finding(
         "no_header_row", f"{zh}：请使用报送表的表头，表头行须在前{HEADER_SEARCH_ROWS}行内",
         f"{en}: use the form's header row, within the first {HEADER_SEARCH_ROWS} rows",
     )
@@ -173,22 +175,24 @@ class _MarkReporter:
             return
         if mark.kind == "formula":
             formula = f"={mark.text}" if mark.text else "公式"
-            self.findings.append(cell_finding(
-                "formula_cell", mark.row, key,
+            self.findings.append(finding(
+                "formula_cell",
                 f"单元格 {mark.ref} 是公式（{formula}），平台不接受公式："
                 "请复制后“选择性粘贴 → 数值”再报送",
                 f"cell {mark.ref} holds a formula ({formula if mark.text else 'formula'}); "
                 "formulas are not accepted: copy and 'paste special > values', then resubmit",
                 value=formula if mark.text else mark.ref,
+                row=mark.row, key=key,
             ))
         else:
             shown = mark.text or "#错误"
-            self.findings.append(cell_finding(
-                "error_cell", mark.row, key,
+            self.findings.append(finding(
+                "error_cell",
                 f"单元格 {mark.ref} 是错误值（{shown}），请填写正确的数值",
                 f"cell {mark.ref} holds an error value ({mark.text or 'error'}); enter the real "
                 "value",
                 value=mark.text or mark.ref,
+                row=mark.row, key=key,
             ))
 
     def close(self) -> list[Finding]:
@@ -246,10 +250,11 @@ def build_table(
         if _is_end_marker(cells, layout, source=source, county_code=county_code):
             break
         if len(records) >= limits.max_rows:
-            findings.append(row_finding(
-                "too_many_rows", row_number,
+            findings.append(finding(
+                "too_many_rows",
                 f"数据超过 {limits.max_rows} 行的上限，已停止读取：请检查是否有多余的行",
                 f"more than {limits.max_rows} data rows; reading stopped: look for extra rows",
+                row=row_number,
             ))
             break
         record: dict[str, object] = {"row_number": row_number}
@@ -282,15 +287,16 @@ def build_table(
 
     findings.extend(reporter.close())
     for col, name in sorted(layout.unknown.items()):
-        findings.append(row_finding(
-            "unknown_column", header_row,
+        findings.append(finding(
+            "unknown_column",
             f"未知列「{name}」（{column_letter(col)}列）不在报送表中：已保留在原始数据里，不参与统计",
             f"unknown column '{name}' (column {column_letter(col)}) is not on the form: kept in "
             "the raw data, otherwise ignored",
             severity="warning", value=name,
+            row=header_row,
         ))
     if not records:
-        findings.append(file_finding(
+        findings.append(finding(
             "no_data_rows",
             f"表头（第{header_row}行）下面没有学校数据行",
             f"there are no school rows below the header (row {header_row})",

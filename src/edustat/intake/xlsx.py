@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from edustat.findings import Finding
 from edustat.intake.limits import ReadLimits
-from edustat.intake.messages import file_finding
+from edustat.intake.messages import finding
 from edustat.intake.normalize import squeeze
 from edustat.intake.sheetscan import (
     CellMark,
@@ -43,7 +43,7 @@ class XlsxGrid:
 
 
 def _not_a_workbook(detail_zh: str, detail_en: str) -> Finding:
-    return file_finding(
+    return finding(
         "not_a_workbook",
         f"文件是 zip 压缩包但不是 Excel 工作簿（{detail_zh}）：请报送 .xlsx 工作簿或 CSV 文件",
         f"the file is a zip archive but not an Excel workbook ({detail_en}): submit an .xlsx "

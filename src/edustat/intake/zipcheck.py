@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from edustat.findings import Finding
 from edustat.intake.limits import ReadLimits
-from edustat.intake.messages import file_finding, human_bytes
+from edustat.intake.messages import finding, human_bytes
 
 # A workbook has a dozen parts; thousands of members are no spreadsheet and only cost time.
 MAX_MEMBERS = 2_000
@@ -35,7 +35,7 @@ class ZipProblem(Exception):
 
 def corrupt(detail_zh: str, detail_en: str) -> ZipProblem:
     return ZipProblem(
-        file_finding(
+        finding(
             "corrupt_workbook",
             f"工作簿已损坏或不完整（{detail_zh}），无法读取：请在 Excel 中重新保存后再报送",
             f"the workbook is damaged or incomplete ({detail_en}) and cannot be read: "
@@ -46,7 +46,7 @@ def corrupt(detail_zh: str, detail_en: str) -> ZipProblem:
 
 def _bomb(zh: str, en: str, value: str) -> ZipProblem:
     return ZipProblem(
-        file_finding(
+        finding(
             "zip_bomb",
             f"文件解压后过大（{zh}），疑似压缩炸弹，已拒收：请只报送学校数据表",
             f"the file would expand too far ({en}); rejected as a possible zip bomb: "
