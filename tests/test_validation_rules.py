@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from edustat.columns import BY_KEY, KEYS
-from edustat.rules import BOUNDS, RULES, SCHOOL_STUDENTS, Bound
+from edustat.rules import BOUNDS, BOUNDS_FILE, RULES, SCHOOL_STUDENTS, Bound, load_bounds
 from edustat.validation.frame import build_frame
 from edustat.validation.runner import validate_night
 from edustat.validation.suite import PROJECT_DIR, SUITE_NAME, write_project
@@ -98,7 +98,7 @@ def _limit(bound: Bound) -> float:
     if not bound.per_student:
         return bound.per_school
     keys = (["primary_students", "junior_students", "senior_students"]
-            if (bound.students or SCHOOL_STUDENTS) == SCHOOL_STUDENTS else [bound.students])
+            if bound.students == SCHOOL_STUDENTS else [bound.students])
     return bound.per_student * sum(int(VALID[k]) for k in keys) + bound.per_school
 
 
@@ -209,6 +209,19 @@ def test_every_count_area_and_money_column_is_bounded() -> None:
     bounded = {b.column for b in BOUNDS if b.severity == "critical"} | BOUNDED_ELSEWHERE
     numeric = {c.key for c in BY_KEY.values() if c.numeric and c.max_value is None}
     assert numeric <= bounded, f"no upper bound: {sorted(numeric - bounded)}"
+
+
+@pytest.mark.parametrize("typo", [("books,", "bookz,"), (",critical,", ",critcal,"),
+                                  (",school_students,", ",students,")])
+def test_a_typo_in_the_bounds_table_stops_the_import(tmp_path: Path,
+                                                      typo: tuple[str, str]) -> None:
+    text = BOUNDS_FILE.read_text(encoding="utf-8")
+    assert typo[0] in text
+    edited = tmp_path / BOUNDS_FILE.name
+    edited.write_text(text.replace(typo[0], typo[1], 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"plausibility_bounds\.csv line \d+: expected"):
+        load_bounds(edited)
+    assert load_bounds(BOUNDS_FILE) == BOUNDS
 
 
 def test_every_rule_is_exercised() -> None:

@@ -11,10 +11,12 @@ Row conditions use pandas query syntax on those columns.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from edustat.columns import COLUMNS
+from edustat.columns import BY_KEY, COLUMNS
 from edustat.findings import Severity
 
 PRIMARY_ONLY = ["211", "218"]
@@ -232,7 +234,8 @@ def _cross_field_rules() -> list[Rule]:
 #
 # The type rules accept any non-negative number, and a slipped key (图书 45000 typed 450000000)
 # is still a number: without an upper bound it would pass validation, skew every indicator of
-# its county and, past int4, break the marts build for the whole night. Each bound below is
+# its county and, past int4, break the marts build for the whole night. Each bound of
+# plausibility_bounds.csv (beside this file) is
 #     value ≤ per_student × students + per_school
 # where `students` is the school's (primary + junior + senior, for school-wide assets) or its
 # section's; the per-school part keeps the smallest schools (a 教学点 with 5 pupils still has a
@@ -280,110 +283,39 @@ class Bound:
     def formula(self) -> tuple[str, str]:
         if not self.per_student:
             return f"{self.per_school:g}", f"{self.per_school:g}"
-        basis = self.students or SCHOOL_STUDENTS
-        return (f"{_BASIS_ZH[basis]}×{self.per_student:g}+{self.per_school:g}",
-                f"{self.per_student:g} × {_BASIS_EN[basis]} + {self.per_school:g}")
+        return (f"{_BASIS_ZH[self.students]}×{self.per_student:g}+{self.per_school:g}",
+                f"{self.per_student:g} × {_BASIS_EN[self.students]} + {self.per_school:g}")
 
 
-def _per_section(column: str, severity: Severity, per_student: float, per_school: float,
-                 zh: str, en: str, check: str | None = None) -> list[Bound]:
-    """The same bound for the primary_ and junior_ column, against that section's students."""
-    return [Bound(f"{section}_{column}", severity, per_school, zh, en, per_student,
-                  f"{section}_students", None if check is None else f"{check}__{section}")
-            for section in ("primary", "junior")]
+BOUNDS_FILE = Path(__file__).with_name("plausibility_bounds.csv")
 
 
-BOUNDS: tuple[Bound, ...] = (
-    # Students per school and section.
-    *(Bound(f"{s}_students", "critical", 30_000,
-            "全国规模最大的学校一个学段也远不到3万人",
-            "no school in China has 30,000 pupils in one section; the largest multi-campus "
-            "schools report about half that")
-      for s in ("primary", "junior", "senior")),
-    *(Bound(f"{s}_students", "warning", 6_000,
-            "超过6000人的学段极少见（标准规模不超过2000人）",
-            "a section of more than 6,000 is very rare (the standard size is at most 2,000)")
-      for s in ("primary", "junior")),
-    Bound("senior_students", "warning", 10_000, "超过1万人的高中学段极少见",
-          "a senior section of more than 10,000 is very rare"),
-    # Classes, teachers and class sizes of a section, against that section's students.
-    *_per_section("classes", "critical", 1, 0, "每个班至少有1名学生",
-                  "every class has at least one pupil"),
-    *_per_section("teachers", "critical", 1, 50, "专任教师不可能多于学生数再加50人",
-                  "a section cannot have 50 more full-time teachers than pupils"),
-    *_per_section("teachers", "warning", 0.2, 10,
-                  "生师比低于5:1（小规模学校另加10人）很少见，全国平均约为16:1（小学）和13:1（初中）",
-                  "a student-teacher ratio below 5:1 (plus 10 for small schools) is rare; the "
-                  "national ratios are about 16:1 (primary) and 13:1 (junior)"),
-    *_per_section("max_class_size", "critical", 1, 0, "最大班额不可能超过该学段学生总数",
-                  "the largest class cannot exceed the section's pupils",
-                  check="max_class_within_students"),
-    *_per_section("max_class_size", "critical", 0, 150, "没有教室能容纳150人以上的班级",
-                  "no classroom holds a class of more than 150"),
-    *_per_section("max_class_size", "warning", 0, 66, "66人以上为超大班额，已于2019年基本消除",
-                  "classes of more than 66 (超大班额) were eliminated by 2019"),
-    Bound("junior_intake", "critical", 0, "初一新生包含在初中在校生数中",
-          "the grade-1 intake is part of the junior students", 1, "junior_students"),
-    Bound("primary_intake", "critical", 0, "小学一年级新生包含在小学在校生数中",
-          "the grade-1 intake is part of the primary students", 1, "primary_students"),
-    Bound("primary_intake", "warning", 30,
-          "小学一年级招生超过小学在校生的四成（另加30人）很少见，六个年级平均约为六分之一",
-          "a grade-1 intake above 40 % of the primary students (plus 30) is rare; six grades "
-          "make it about a sixth", 0.4, "primary_students"),
-    Bound("junior_graduates", "critical", 100,
-          "毕业生为一个年级，不可能超过在校生两倍再加100人",
-          "graduates are one cohort: never twice the current junior students plus 100",
-          2, "junior_students"),
-    Bound("junior_graduates", "warning", 30, "毕业生超过在校生的七成（另加30人）很少见",
-          "graduates above 70 % of the current junior students (plus 30) are rare",
-          0.7, "junior_students"),
-    # School-wide buildings, equipment and rooms, against all the school's students.
-    Bound("teaching_area_m2", "critical", 20_000,
-          "生均教学及辅助用房超过100平方米（另加每校2万）不可能；标准为4.5（小学）/5.8（初中）",
-          "over 100 m² per student (plus 20,000 per school) is impossible; the standard is "
-          "4.5 (primary) / 5.8 (junior)", 100, SCHOOL_STUDENTS),
-    Bound("teaching_area_m2", "warning", 3_000, "生均超过30平方米（另加每校3000）很少见",
-          "over 30 m² per student (plus 3,000 per school) is rare", 30, SCHOOL_STUDENTS),
-    Bound("sports_area_m2", "critical", 60_000,
-          "生均体育场馆超过200平方米（另加每校6万，约三个标准田径场）不可能；标准为7.5/10.2",
-          "over 200 m² per student (plus 60,000 per school, three 400 m tracks) is impossible;"
-          " the standard is 7.5 / 10.2", 200, SCHOOL_STUDENTS),
-    Bound("sports_area_m2", "warning", 20_000, "生均超过50平方米（另加每校2万）很少见",
-          "over 50 m² per student (plus 20,000 per school) is rare", 50, SCHOOL_STUDENTS),
-    Bound("equipment_value_10k_yuan", "critical", 5_000,
-          "生均仪器设备超过10万元（另加每校5000万元）不可能；标准为2000/2500元",
-          "over 100,000 yuan of equipment per student (plus 50 million per school) is "
-          "impossible; the standard is 2,000 / 2,500 yuan", 10, SCHOOL_STUDENTS),
-    Bound("equipment_value_10k_yuan", "warning", 500,
-          "生均超过2万元（另加每校500万元）很少见，请确认单位为万元",
-          "over 20,000 yuan per student (plus 5 million per school) is rare: check the unit "
-          "is 10,000 yuan", 2, SCHOOL_STUDENTS),
-    Bound("books", "critical", 200_000,
-          "生均图书超过1000册（另加每校20万册）不可能；常见为20至50册",
-          "over 1,000 books per student (plus 200,000 per school) is impossible; 20 to 50 is "
-          "usual", 1_000, SCHOOL_STUDENTS),
-    Bound("books", "warning", 30_000, "生均超过200册（另加每校3万册）很少见",
-          "over 200 books per student (plus 30,000 per school) is rare", 200, SCHOOL_STUDENTS),
-    Bound("computers", "critical", 1_000, "每名学生超过5台计算机（另加每校1000台）不可能",
-          "over 5 computers per student (plus 1,000 per school) is impossible", 5,
-          SCHOOL_STUDENTS),
-    Bound("computers", "warning", 100, "每名学生超过1台计算机（另加每校100台）很少见",
-          "over one computer per student (plus 100 per school) is rare", 1, SCHOOL_STUDENTS),
-    *(Bound(rooms, "critical", 50, "教室不可能多于学生数再加50间",
-            "a school cannot have 50 more rooms than pupils", 1, SCHOOL_STUDENTS)
-      for rooms in ("classrooms", "multimedia_classrooms")),
-    Bound("classrooms", "warning", 20, "每间普通教室平均不足20名学生（另加20间）很少见",
-          "fewer than 20 pupils per classroom (beyond 20 rooms) is rare", 0.05,
-          SCHOOL_STUDENTS),
-    *(Bound(rooms, "critical", 20, "专用教室不可能超过每10名学生1间再加20间",
-            "more than one special room per 10 pupils plus 20 is impossible", 0.1,
-            SCHOOL_STUDENTS)
-      for rooms in ("music_rooms", "art_rooms")),
-    *(Bound(rooms, "warning", 5, "每200名学生超过1间（另加5间）很少见；标准为每12个班1间",
-            "more than one per 200 pupils (plus 5) is rare; the standard is one per 12 classes",
-            0.005, SCHOOL_STUDENTS)
-      for rooms in ("music_rooms", "art_rooms")),
-)
+def load_bounds(path: Path = BOUNDS_FILE) -> tuple[Bound, ...]:
+    """The bounds table; a row naming an unknown column, severity or basis stops the import
+    (a typo must not silently drop a bound)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    bounds = []
+    for line, r in enumerate(rows, start=2):
+        if (r["column"] not in BY_KEY or r["severity"] not in ("critical", "warning")
+                or (r["students"] and r["students"] not in _BASIS_EN)
+                or bool(r["per_student"]) != bool(r["students"])):
+            raise ValueError(f"{path.name} line {line}: expected a submission column, "
+                             f"critical|warning, and per_student with students from "
+                             f"{sorted(_BASIS_EN)} (or neither); got {r}")
+        bounds.append(Bound(r["column"], r["severity"], _number(r["per_school"]),
+                            r["reason_zh"], r["reason_en"], _number(r["per_student"] or "0"),
+                            r["students"] or None, r["check"] or None))
+    return tuple(bounds)
+
+
+def _number(text: str) -> int | float:
+    # Whole numbers stay int: they are written into the GX suites and shown in messages as typed.
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+BOUNDS = load_bounds()
+
 # Counts bounded by another rule rather than by a Bound: the teacher subsets by the section's
 # teachers (_SUBSET_OF_TEACHERS), large_classes by the classes (large_classes_within_classes),
 # multimedia rooms also by the classrooms (warning), bandwidth by its range in columns.py.

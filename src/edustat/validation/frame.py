@@ -45,7 +45,7 @@ def build_frame(rows: pd.DataFrame) -> pd.DataFrame:
                                  + frame[n("senior_students")])
     for bound in BOUNDS:
         if bound.per_student:
-            basis = frame[n(bound.students or SCHOOL_STUDENTS)].astype("float64")
+            basis = frame[n(bound.students)].astype("float64")
             frame[bound.limit_column] = bound.per_student * basis + bound.per_school
     return frame
 
