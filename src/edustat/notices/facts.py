@@ -36,8 +36,8 @@ class CheckSummary:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """A submission decided in this run: accepted, rejected, or held after the marts build."""
+class FileFacts:
+    """What is said of every decided file, in the facts and in the notices' views alike."""
 
     submission_id: int
     county_code: str
@@ -46,11 +46,17 @@ class Decision:
     status: str  # accepted | rejected | held
     errors: int
     warnings: int
-    rejection_reason: str | None
-    held_reason: str | None
-    report_path: str | None
-    replaced_submission_id: int | None
     schools: int | None  # distinct school codes in the file (accepted and held files)
+    held_reason: str | None
+    replaced_submission_id: int | None
+
+
+@dataclass(frozen=True)
+class Decision(FileFacts):
+    """A submission decided in this run: accepted, rejected, or held after the marts build."""
+
+    rejection_reason: str | None
+    report_path: str | None
     checks: tuple[CheckSummary, ...]  # critical first, then by count, largest first
 
     @property

@@ -19,7 +19,7 @@ from edustat.alerting.text import clip
 from edustat.columns import label
 from edustat.config import Settings
 from edustat.findings import Finding
-from edustat.notices.facts import CheckSummary, Decision, Example, RunFacts
+from edustat.notices.facts import CheckSummary, Decision, Example, FileFacts, RunFacts
 from edustat.notices.status import Owed
 from edustat.notices.wording import Bi
 from edustat.site import public_link
@@ -54,18 +54,10 @@ class CheckView:
 
 
 @dataclass(frozen=True)
-class FileView:
-    submission_id: int
-    county_code: str
-    school_year: int | None
-    file_name: str
-    status: str  # accepted | rejected | held
-    errors: int
-    warnings: int
-    schools: int | None
+class FileView(FileFacts):
+    """A decided file as a notice shows it: names clipped, the report linked."""
+
     reason: str | None  # the rejection reason, shown when there are no checks to list
-    held_reason: str | None
-    replaced_submission_id: int | None
     report: str | None  # where the full rejection report can be read
     report_files: tuple[Path, ...]  # the report's files, for mail attachments
     checks: tuple[CheckView, ...]  # those worth showing: errors of a rejected file, warnings
