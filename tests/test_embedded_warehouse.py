@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,3 +143,37 @@ def test_stop_and_the_next_command_starts_it_again(home: Path, dsn: str) -> None
     # Nothing committed before the stop was lost, and the bootstrap is still there.
     with psycopg.connect(with_database(dsn, "edustat")) as conn:
         assert conn.execute("SELECT to_regclass('ops.submissions')").fetchone()[0]
+
+
+def test_two_warehouses_of_one_cluster_bootstrap_at_once(tmp_path: Path) -> None:
+    """Roles are cluster-wide: the second of two first bootstraps must not fail on the role."""
+    pgdata = tmp_path / "pgdata"
+    server = embedded.ensure_running(pgdata, tmp_path / "secrets")
+    try:
+        with psycopg.connect(server, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = "
+                                "'ministry_reader'").fetchone()[0] == 0
+            conn.execute("CREATE DATABASE province")
+        first = psycopg.connect(server)  # the other bootstrap, caught inside its CREATE ROLE
+        first.execute("CREATE ROLE ministry_reader NOLOGIN")
+        errors: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                bootstrap(with_database(server, "province"))
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(3)
+        assert worker.is_alive(), "the second bootstrap should wait for the first's role"
+        first.commit()
+        first.close()
+        worker.join(60)
+        assert not worker.is_alive() and errors == []
+        with psycopg.connect(with_database(server, "province")) as conn:
+            assert conn.execute("SELECT has_schema_privilege('ministry_reader', 'marts', "
+                                "'USAGE')").fetchone()[0]
+    finally:
+        embedded.stop(pgdata)

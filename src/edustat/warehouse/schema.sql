@@ -159,11 +159,15 @@ CREATE TABLE IF NOT EXISTS raw.school_rows (
 -- Columns added to the submission format after a warehouse was first bootstrapped.
 ALTER TABLE raw.school_rows ADD COLUMN IF NOT EXISTS primary_intake text;
 
+-- Roles are cluster-wide: two warehouses of one cluster bootstrapped at once (a province's and
+-- the national one) may both find the role missing; the second CREATE then loses the race.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ministry_reader') THEN
         CREATE ROLE ministry_reader NOLOGIN;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 GRANT USAGE ON SCHEMA marts TO ministry_reader;
