@@ -1,6 +1,7 @@
-{#- County marts publish each row under its county-year and the county's identity: name,
-    prefecture and province codes (int_submissions_current, from the divisions seed and the code
-    itself), written once here for every mart that is not built from a region_level row. -#}
+{#- County-grain models are keyed by school year and county code, and county marts publish the
+    county's identity beside the key: its name and its prefecture and province codes, from
+    int_submissions_current (county_measures in region_measures.sql takes them from its region
+    rows instead). Written once here. -#}
 
 {#- `kind` join of `name` (a CTE, or `relation` under that alias) to the county-year of `to`
     (school_year, and the county code in `code_column`): the key of every county-grain model.
