@@ -30,3 +30,22 @@
         (school_year, province_code{{ tail }})
     )
 {%- endmacro %}
+
+{#- The columns such a row leads with: school year, level and code, then the same `keys` given
+    to region_grouping_sets. -#}
+{% macro region_key_columns(keys=[]) -%}
+        school_year,
+        {{ region_level_columns() }}
+        {%- for key in keys %},
+        {{ key }}
+        {%- endfor %}
+{%- endmacro %}
+
+{#- `kind` join of `name` to the row of `to` for the same region (level and code) and, with
+    year=true, school year. Further conditions may follow as `and …` lines. -#}
+{% macro region_join(name, to, kind='left', year=true) -%}
+    {{ kind }} join {{ name }}
+        on {% if year %}{{ name }}.school_year = {{ to }}.school_year
+       and {% endif %}{{ name }}.region_level = {{ to }}.region_level
+       and {{ name }}.region_code = {{ to }}.region_code
+{%- endmacro %}

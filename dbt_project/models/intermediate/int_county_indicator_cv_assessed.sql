@@ -66,16 +66,12 @@ single_indicators as (
     inner join thresholds
         on thresholds.section = sections_present.section
        and thresholds.indicator <> 'composite'
-    left join computed
-        on computed.school_year = sections_present.school_year
-       and computed.county_code = sections_present.county_code
-       and computed.section = sections_present.section
-       and computed.indicator = thresholds.indicator
-    left join below_threshold
-        on below_threshold.school_year = sections_present.school_year
-       and below_threshold.county_code = sections_present.county_code
-       and below_threshold.section = sections_present.section
-       and below_threshold.indicator = thresholds.indicator
+    -- Each has at most one row per county-year, section and indicator.
+    {%- for part in ['computed', 'below_threshold'] %}
+    {{ county_year_join(part, 'sections_present') }}
+       and {{ part }}.section = sections_present.section
+       and {{ part }}.indicator = thresholds.indicator
+    {%- endfor %}
 ),
 
 composites as (

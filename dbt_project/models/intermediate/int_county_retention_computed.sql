@@ -25,9 +25,7 @@ totals as (
                  is not false
              then coalesce(sum(schools.primary_intake), 0) end as primary_intake
     from counties
-    left join schools
-        on schools.school_year = counties.school_year
-       and schools.county_code = counties.county_code
+    {{ county_year_join('schools') }}
     group by counties.school_year, counties.county_code
 )
 

@@ -25,9 +25,7 @@ areas as (
 -- Every region-year-section present (in or out of balance scope, as county_indicator_cv).
 present as (
     select distinct
-        school_year,
-        {{ region_level_columns() }},
-        section
+        {{ region_key_columns(['section']) }}
     from sections
     {{ region_grouping_sets(['section']) }}
 ),
@@ -53,17 +51,14 @@ area_amounts as (
 ),
 
 grouped as (
+    {%- set keys = ['section', 'area', 'indicator'] %}
     select
-        school_year,
-        {{ region_level_columns() }},
-        section,
-        area,
-        indicator,
+        {{ region_key_columns(keys) }},
         count(*) as schools,
         sum(students) as students,
         sum(amount) as amount
     from area_amounts
-    {{ region_grouping_sets(['section', 'area', 'indicator']) }}
+    {{ region_grouping_sets(keys) }}
 ),
 
 valued as (
@@ -84,10 +79,7 @@ valued as (
     from present
     cross join areas
     cross join indicators
-    left join grouped
-        on grouped.school_year = present.school_year
-       and grouped.region_level = present.region_level
-       and grouped.region_code = present.region_code
+    {{ region_join('grouped', 'present') }}
        and grouped.section = present.section
        and grouped.area = areas.area
        and grouped.indicator = indicators.indicator

@@ -43,8 +43,7 @@ school_measures as (
 
 grouped as (
     select
-        school_year,
-        {{ region_level_columns() }},
+        {{ region_key_columns() }},
         province_code,
         prefecture_code,
         count(distinct county_code) as counties,

@@ -5,9 +5,7 @@ with sections as {{ scoped_ref('int_school_sections_split', 'province_code', lev
 
 grouped as (
     select
-        school_year,
-        {{ region_level_columns() }},
-        section,
+        {{ region_key_columns(['section']) }},
         count(*) as school_sections,
         sum(students) as students,
         sum(classes) as classes,

@@ -2,7 +2,7 @@
 -- County and year come from the submission (landing folder, accepted file), which validation
 -- has checked against every row.
 {{ config(indexes=[{'columns': ['county_code', 'school_year']}]) }}
-with current_submissions as {{ scoped_ref('int_submissions_current') }},
+with counties as {{ scoped_ref('int_submissions_current') }},
 
 school_rows as (
     select * from {{ ref('stg_raw__school_rows') }}
@@ -13,16 +13,12 @@ school_types as (
 )
 
 select
-    current_submissions.school_year,
-    current_submissions.county_code,
-    current_submissions.county_name,
-    current_submissions.prefecture_code,
-    current_submissions.province_code,
-    current_submissions.submission_id,
+    {{ county_identity_columns() }},
+    counties.submission_id,
     school_rows.row_number,
     -- One-column keys: Postgres misestimates joins on several correlated columns (year,
     -- county, school, section) as 1 row and falls back to nested loops on large provinces.
-    concat_ws('/', current_submissions.school_year, current_submissions.county_code,
+    concat_ws('/', counties.school_year, counties.county_code,
               school_rows.school_code) as school_id,
     school_rows.school_code,
     school_rows.school_name,
@@ -68,8 +64,8 @@ select
     -- 小学教学点 are out of the 优质均衡 assessment unless the policy seed says otherwise.
     (not school_types.is_teaching_point
         or {{ policy_flag('teaching_points_in_balance_scope') }}) as in_balance_scope
-from current_submissions
+from counties
 inner join school_rows
-    on school_rows.submission_id = current_submissions.submission_id
+    on school_rows.submission_id = counties.submission_id
 left join school_types
     on school_types.school_type = school_rows.school_type

@@ -73,11 +73,7 @@ retention as {{ scoped_ref('int_county_retention_computed', level='retention') }
 
 joined as (
     select
-        counties.school_year,
-        counties.county_code,
-        counties.county_name,
-        counties.prefecture_code,
-        counties.province_code,
+        {{ county_identity_columns() }},
         coalesce(compliance.school_sections, 0) as school_sections,
         coalesce(compliance.compliant_sections, 0) as compliant_sections,
         {{ ratio('compliance.compliant_sections', 'compliance.school_sections') }}
@@ -105,9 +101,7 @@ joined as (
     from counties
     -- Each part has at most one row per county-year; a county-year without one gets NULLs.
     {%- for part in ['compliance', 'cv_verdicts', 'school_checks', 'retention'] %}
-    left join {{ part }}
-        on {{ part }}.school_year = counties.school_year
-       and {{ part }}.county_code = counties.county_code
+    {{ county_year_join(part) }}
     {%- endfor %}
 ),
 

@@ -31,9 +31,7 @@ this_year as (
             as small_schools,
         count(*) filter (where schools.area = 'rural') as rural_schools
     from counties
-    left join schools
-        on schools.school_year = counties.school_year
-       and schools.county_code = counties.county_code
+    {{ county_year_join('schools') }}
     group by counties.school_year, counties.county_code
 ),
 
@@ -72,11 +70,7 @@ change_lists as (
 )
 
 select
-    counties.school_year,
-    counties.county_code,
-    counties.county_name,
-    counties.prefecture_code,
-    counties.province_code,
+    {{ county_identity_columns() }},
     this_year.schools,
     this_year.small_schools,
     this_year.rural_schools,
@@ -92,12 +86,8 @@ select
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
 from counties
-inner join this_year
-    on this_year.school_year = counties.school_year
-   and this_year.county_code = counties.county_code
+{{ county_year_join('this_year', kind='inner') }}
 left join previous_years
     on previous_years.county_code = counties.county_code
    and previous_years.school_year = counties.school_year - 1
-left join change_lists
-    on change_lists.school_year = counties.school_year
-   and change_lists.county_code = counties.county_code
+{{ county_year_join('change_lists') }}

@@ -1,16 +1,8 @@
 -- Teacher ratios per county, year and section (every school section, 教学点 included).
-with measures as {{ scoped_ref('int_region_section_measures_aggregated', 'region_code', where="region_level = 'county'") }},
-
-counties as (
-    select * from {{ ref('int_submissions_current') }}
-)
+with measures as {{ scoped_ref('int_region_section_measures_aggregated', 'region_code', where="region_level = 'county'") }}
 
 select
-    measures.school_year,
-    measures.region_code as county_code,
-    counties.county_name,
-    counties.prefecture_code,
-    counties.province_code,
+    {{ county_identity_columns('measures', 'region_code') }},
     measures.section,
     measures.school_sections,
     measures.students,
@@ -24,6 +16,4 @@ select
     measures.senior_title_teachers,
     measures.senior_title_share
 from measures
-inner join counties
-    on counties.school_year = measures.school_year
-   and counties.county_code = measures.region_code
+{{ county_identity_join('measures', 'region_code') }}

@@ -57,10 +57,6 @@ select
     teachers.{{ section }}_senior_title_share{% if not loop.last %},{% endif %}
     {%- endfor %}
 from measures
-left join expected
-    on expected.region_level = measures.region_level
-   and expected.region_code = measures.region_code
-left join teachers
-    on teachers.school_year = measures.school_year
-   and teachers.region_level = measures.region_level
-   and teachers.region_code = measures.region_code
+-- expected: one count per region, whatever the year.
+{{ region_join('expected', 'measures', year=false) }}
+{{ region_join('teachers', 'measures') }}
