@@ -7,7 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-PYTEST_ARGS ?=
+# Two workers, a test file each at a time (module fixtures build a warehouse once per file):
+# the suite waits on Airflow, dbt and Postgres as much as it computes, so two workers on two
+# cores take about half the time of one. PYTEST_ARGS= runs it serially.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: demo test venv assets deps-os deps-browser lint bench airflow shim seeds suites docs clean
 
