@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -211,16 +212,22 @@ def test_every_count_area_and_money_column_is_bounded() -> None:
     assert numeric <= bounded, f"no upper bound: {sorted(numeric - bounded)}"
 
 
-@pytest.mark.parametrize("typo", [("books,", "bookz,"), (",critical,", ",critcal,"),
-                                  (",school_students,", ",students,")])
+@pytest.mark.parametrize("typo", [
+    ("books,", "bookz,", "「bookz」不是报送表的列 is not a submission column"),
+    (",critical,", ",critcal,", "severity「critcal」应为 expected critical | warning"),
+    (",school_students,", ",students,", "must come with students"),
+    (",200000,", ",2OOOOO,", "「2OOOOO」不是数字 is not a number"),
+])
 def test_a_typo_in_the_bounds_table_stops_the_import(tmp_path: Path,
-                                                      typo: tuple[str, str]) -> None:
+                                                      typo: tuple[str, str, str]) -> None:
     text = BOUNDS_FILE.read_text(encoding="utf-8")
     assert typo[0] in text
     edited = tmp_path / BOUNDS_FILE.name
     edited.write_text(text.replace(typo[0], typo[1], 1), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"plausibility_bounds\.csv line \d+: expected"):
+    with pytest.raises(ValueError) as stopped:
         load_bounds(edited)
+    assert re.fullmatch(r"plausibility_bounds\.csv 第(\d+)行 line \1: .+", str(stopped.value))
+    assert typo[2] in str(stopped.value) and "\n" not in str(stopped.value)
     assert load_bounds(BOUNDS_FILE) == BOUNDS
 
 

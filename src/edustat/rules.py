@@ -291,27 +291,39 @@ BOUNDS_FILE = Path(__file__).with_name("plausibility_bounds.csv")
 
 
 def load_bounds(path: Path = BOUNDS_FILE) -> tuple[Bound, ...]:
-    """The bounds table; a row naming an unknown column, severity or basis stops the import
-    (a typo must not silently drop a bound)."""
+    """The bounds table; a row naming an unknown column, severity or basis, or a number that is
+    not one, stops the import with one line naming the row (a typo must not drop a bound)."""
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     bounds = []
     for line, r in enumerate(rows, start=2):
-        if (r["column"] not in BY_KEY or r["severity"] not in ("critical", "warning")
-                or (r["students"] and r["students"] not in _BASIS_EN)
-                or bool(r["per_student"]) != bool(r["students"])):
-            raise ValueError(f"{path.name} line {line}: expected a submission column, "
-                             f"critical|warning, and per_student with students from "
-                             f"{sorted(_BASIS_EN)} (or neither); got {r}")
-        bounds.append(Bound(r["column"], r["severity"], _number(r["per_school"]),
-                            r["reason_zh"], r["reason_en"], _number(r["per_student"] or "0"),
-                            r["students"] or None, r["check"] or None))
+        try:
+            bounds.append(_bound(r))
+        except ValueError as exc:
+            raise ValueError(f"{path.name} 第{line}行 line {line}: {exc}") from None
     return tuple(bounds)
+
+
+def _bound(r: dict[str, str]) -> Bound:
+    if r["column"] not in BY_KEY:
+        raise ValueError(f"「{r['column']}」不是报送表的列 is not a submission column")
+    if r["severity"] not in ("critical", "warning"):
+        raise ValueError(f"severity「{r['severity']}」应为 expected critical | warning")
+    if r["students"] not in ("", *_BASIS_EN) or bool(r["per_student"]) != bool(r["students"]):
+        raise ValueError(f"per_student 须与 students（{' | '.join(_BASIS_EN)}）同时填写 "
+                         f"must come with students; got「{r['per_student']}」"
+                         f"「{r['students']}」")
+    return Bound(r["column"], r["severity"], _number(r["per_school"]), r["reason_zh"],
+                 r["reason_en"], _number(r["per_student"] or "0"), r["students"] or None,
+                 r["check"] or None)
 
 
 def _number(text: str) -> int | float:
     # Whole numbers stay int: they are written into the GX suites and shown in messages as typed.
-    return float(text) if any(c in text for c in ".eE") else int(text)
+    try:
+        return float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:
+        raise ValueError(f"「{text}」不是数字 is not a number") from None
 
 
 BOUNDS = load_bounds()

@@ -61,6 +61,8 @@ def open_archive(data: bytes, limits: ReadLimits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
+    # A hostile or damaged archive surfaces as any of these: zipfile raises
+    # NotImplementedError for zip features it does not implement; that is a rejection too.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
             struct.error, NotImplementedError) as exc:
         raise corrupt("压缩结构无法解析", f"zip structure unreadable: {exc}") from exc

@@ -56,6 +56,8 @@ def _numbers(text: pd.Series) -> pd.Series:
     for kind in (pa.int64(), pa.float64()):
         try:
             return pd.Series(pc.cast(values, kind).to_pandas(), index=text.index)
+        # A value that does not parse (ArrowInvalid), or a column Arrow cannot cast at all
+        # (ArrowNotImplementedError, e.g. mixed types): try the next type, then pandas.
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
     return pd.to_numeric(text, errors="coerce")
