@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -189,6 +190,9 @@ def test_cli_exit_status_output_and_report(tmp_path: Path) -> None:
     assert f"{out / 'rejection_report.html'}" in rejected.stdout
     html = (out / "rejection_report.html").read_text(encoding="utf-8")
     assert "formula_cell" in html and "=SUM(Y2:Y2)*2" in html
+    # The folder is no site: every link of the page leads to a file beside it.
+    links = [h for h in re.findall(r'href="([^"]+)"', html) if not h.startswith("data:")]
+    assert links and all((out / h).is_file() for h in links), links
     assert (out / "rejection_report.csv").read_text(encoding="utf-8-sig").count("formula_cell") == 2
 
     # Usage errors: one line, exit 2, nothing written.

@@ -50,7 +50,7 @@ def write_report(site: Path, info: RejectedFile, findings: list[Finding]) -> tup
     index of rejections; returns (page, CSV)."""
     directory = site / REJECTIONS / str(info.submission_id)
     data_docs = f"../../{DATA_DOCS}/{INDEX}" if (site / DATA_DOCS / INDEX).is_file() else None
-    page, csv_path = write_files(directory, info, findings, data_docs=data_docs)
+    page, csv_path = write_files(directory, info, findings, data_docs=data_docs, in_site=True)
     critical = sum(f.critical for f in findings)
     write_atomic(directory / _META, json.dumps(
         {**asdict(info), "errors": critical, "warnings": len(findings) - critical},
@@ -60,9 +60,10 @@ def write_report(site: Path, info: RejectedFile, findings: list[Finding]) -> tup
 
 
 def write_files(directory: Path, info: RejectedFile, findings: list[Finding], *,
-                data_docs: str | None = None, page_name: str = INDEX) -> tuple[Path, Path]:
+                data_docs: str | None = None, page_name: str = INDEX,
+                in_site: bool = False) -> tuple[Path, Path]:
     """The report's page and CSV in `directory` (a page of the site, or `edustat check`'s
-    folder); returns (page, CSV)."""
+    folder, where links to the site's other pages would lead nowhere); returns (page, CSV)."""
     ordered = _ordered(findings)
     directory.mkdir(parents=True, exist_ok=True)
     csv_path = directory / CSV_NAME
@@ -84,6 +85,7 @@ def write_files(directory: Path, info: RejectedFile, findings: list[Finding], *,
     html = _env.get_template("rejection_report.html.j2").render(
         info=info, findings=ordered, label=label, critical=critical,
         warnings=len(ordered) - critical, csv_name=CSV_NAME, data_docs=data_docs,
+        in_site=in_site,
     )
     return write_atomic(directory / page_name, html), csv_path
 
