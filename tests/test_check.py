@@ -190,6 +190,7 @@ def test_cli_exit_status_output_and_report(tmp_path: Path) -> None:
     assert f"{out / 'rejection_report.html'}" in rejected.stdout
     html = (out / "rejection_report.html").read_text(encoding="utf-8")
     assert "formula_cell" in html and "=SUM(Y2:Y2)*2" in html
+    assert "夜间运行将退回此文件" in html and "Submission rejected" not in html
     # The folder is no site: every link of the page leads to a file beside it.
     links = [h for h in re.findall(r'href="([^"]+)"', html) if not h.startswith("data:")]
     assert links and all((out / h).is_file() for h in links), links
