@@ -118,9 +118,8 @@ def _kwargs(expectation: Any, parameters: Mapping[str, Any]) -> dict[str, Any]:
     config = expectation.configuration
     kwargs = {k: _param(v, parameters) for k, v in config.kwargs.items()
               if k not in ("row_condition", "condition_parser")}
-    for default in ("ignore_row_if",):  # GX's default when the suite leaves it out
-        if default not in kwargs and hasattr(expectation, default):
-            kwargs[default] = getattr(expectation, default)
+    if "ignore_row_if" not in kwargs and hasattr(expectation, "ignore_row_if"):
+        kwargs["ignore_row_if"] = expectation.ignore_row_if  # GX's default for this type
     return kwargs
 
 
